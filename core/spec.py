@@ -1,0 +1,49 @@
+# Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...).
+# Returns a dict of the keys given; add() then asks the port for that kind of memory.
+from .area import SharedAreaError
+
+_KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
+
+
+def _num(spec, k, v):
+    # decimal or 0x-hex, nothing else (no sign, no spaces, no octal surprises)
+    h = v[:2] in ('0x', '0X')
+    d = v[2:] if h else v
+    ok = '0123456789abcdefABCDEF' if h else '0123456789'
+    if not d or any(c not in ok for c in d):
+        raise SharedAreaError('bad sharedarea spec %r: %s=%r is not a number (decimal or 0x-hex)' % (spec, k, v))
+    return int(d, 16 if h else 10)
+
+
+def parse(spec, page):
+    if spec.isdigit():
+        spec = 'pages=' + spec
+    if not spec:
+        raise SharedAreaError('bad sharedarea spec %r: empty' % spec)
+    kv = {}
+    for part in spec.split(','):
+        k, eq, v = part.partition('=')
+        if k not in _KEYS:
+            raise SharedAreaError('bad sharedarea spec %r: unknown key %r (keys: %s)' % (spec, k, ' '.join(_KEYS)))
+        if k in kv:
+            raise SharedAreaError('bad sharedarea spec %r: %s given twice' % (spec, k))
+        if not v:
+            raise SharedAreaError('bad sharedarea spec %r: %s has no value' % (spec, k))
+        kv[k] = v if k == 'file' else _num(spec, k, v)
+    src = [k for k in ('file', 'fd', 'ptr') if k in kv]
+    if len(src) > 1:
+        raise SharedAreaError('bad sharedarea spec %r: %s and %s cannot be combined' % (spec, src[0], src[1]))
+    for k in ('pages', 'size'):
+        if kv.get(k) == 0:
+            raise SharedAreaError('bad sharedarea spec %r: %s must be more than 0' % (spec, k))
+    if 'pages' in kv:
+        n = kv['pages'] * page
+        if kv.setdefault('size', n) != n:
+            raise SharedAreaError('bad sharedarea spec %r: pages=%d (%d bytes) and size=%d disagree' % (spec, kv['pages'], n, kv['size']))
+    if 'offset' in kv and not ('file' in kv or 'fd' in kv):
+        raise SharedAreaError('bad sharedarea spec %r: offset= needs file= or fd=' % spec)
+    if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
+        raise SharedAreaError('bad sharedarea spec %r: %s= needs size=' % (spec, src[0]))
+    if not src and 'size' not in kv:
+        raise SharedAreaError('bad sharedarea spec %r: give pages=, size=, file=, fd= or ptr=' % spec)
+    return kv

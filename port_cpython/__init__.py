@@ -1,0 +1,305 @@
+# CPython backend: memory as shared mmap (anonymous, file, fd), ctypes for ptr=, locks that hold between
+# threads and processes (fcntl record locks, freed by the kernel when a holder dies), futex wake-ups.
+import ctypes
+import fcntl
+import mmap
+import os
+import stat
+import tempfile
+import threading
+import time
+import weakref
+from struct import pack_into, unpack_from
+
+from ..area import SharedAreaError
+
+PAGE_SIZE = mmap.PAGESIZE
+REGISTRY_LOCK = threading.Lock()
+_ident = threading.get_ident
+_META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
+
+# futex(2) by ctypes, so wait() wakes at once instead of polling; absent elsewhere, wait() polls
+_NR_FUTEX = {'x86_64': 202, 'aarch64': 98, 'riscv64': 98, 'armv7l': 240, 'armv6l': 240, 'armv8l': 240,
+             'i686': 240, 'i386': 240}.get(os.uname().machine)
+try:
+    _syscall = ctypes.CDLL(None, use_errno=True).syscall
+    _syscall.restype = ctypes.c_long
+except (OSError, AttributeError):
+    _NR_FUTEX = None
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [('sec', ctypes.c_long), ('nsec', ctypes.c_long)]
+
+
+def _futex_wait(addr, val, secs):
+    ts = _Timespec(int(secs), int((secs % 1) * 1e9))
+    _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 0, ctypes.c_uint32(val), ctypes.byref(ts), None, 0)
+
+
+def _futex_wake(addr):
+    _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 1, 0x7FFFFFFF, None, None, 0)
+
+
+class _Sync:
+    # Reader/writer lock that nests for its holder, plus the update counter and wait().
+    # In a process: a Condition keeps who holds what (thread id -> depth). Between processes: an fcntl
+    # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
+    def __init__(self, fd, key=None):
+        self.fd = fd
+        self.key = key
+        self.refs = 1
+        self._m = mmap.mmap(fd, _META)
+        self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
+        self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
+        self._reset()
+        _SYNCS.add(self)
+
+    def _reset(self):
+        # also run in a forked child: it holds nothing the parent held
+        self._c = threading.Condition(threading.Lock())
+        self._wr = None  # thread holding the write side
+        self._wd = 0  # its depth (wlock, ops and rlock calls nested inside it)
+        self._rd = {}  # thread -> rlock depth
+
+    def w(self):
+        me = _ident()
+        with self._c:
+            if self._wr == me:
+                self._wd += 1
+                return
+            if me in self._rd:
+                raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
+            while self._wr is not None or self._rd:
+                self._c.wait()
+            fcntl.lockf(self.fd, fcntl.LOCK_EX, 1)
+            self._wr = me
+            self._wd = 1
+
+    def r(self):
+        me = _ident()
+        with self._c:
+            if self._wr == me:
+                self._wd += 1
+                return
+            d = self._rd.get(me)
+            if d:
+                self._rd[me] = d + 1
+                return
+            while self._wr is not None:
+                self._c.wait()
+            if not self._rd:
+                fcntl.lockf(self.fd, fcntl.LOCK_SH, 1)
+            self._rd[me] = 1
+
+    def end(self):
+        # leave the innermost hold of this thread; False when it holds nothing
+        me = _ident()
+        with self._c:
+            if self._wr == me:
+                self._wd -= 1
+                if not self._wd:
+                    self._wr = None
+                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
+                    self._c.notify_all()
+                return True
+            d = self._rd.get(me)
+            if not d:
+                return False
+            if d > 1:
+                self._rd[me] = d - 1
+            else:
+                del self._rd[me]
+                if not self._rd:
+                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
+                    self._c.notify_all()
+            return True
+
+    rl = r
+    wl = w
+    done = end
+
+    def bump(self):
+        # called with the write side held
+        m = self._m
+        pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
+        if m[8]:
+            m[8] = 0
+            if _NR_FUTEX:
+                _futex_wake(self._addr)
+
+    def count(self):
+        return unpack_from('<Q', self._m, 0)[0]
+
+    def wait(self, freq, timeout):
+        m = self._m
+        c0 = self.count()
+        end = time.monotonic() + timeout if timeout else None
+        step = freq / 1000.0
+        while True:
+            m[8] = 1  # ask updaters to wake us; set before the counter is read again
+            if self.count() != c0:
+                return True
+            t = step
+            if end is not None:
+                t = end - time.monotonic()
+                if t <= 0:
+                    return False
+                t = min(t, step)
+            if _NR_FUTEX:
+                # the step bounds the cost of a wake lost between another process's store and load
+                _futex_wait(self._addr, c0 & 0xFFFFFFFF, t)
+            else:
+                time.sleep(t)
+
+    def close(self):
+        self.refs -= 1
+        if self.refs:
+            return
+        _SYNCS.discard(self)
+        if self.key is not None:
+            _BY_KEY.pop(self.key, None)
+        self._w = None
+        try:
+            self._m.close()
+        except BufferError:
+            pass  # a wait() in another thread still has it; it goes with the last reference
+        os.close(self.fd)  # drops any fcntl lock this process still had
+
+
+_SYNCS = weakref.WeakSet()
+_BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
+
+
+def _after_fork():
+    for s in list(_SYNCS):
+        s._reset()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def _anon_sync():
+    if hasattr(os, 'memfd_create'):
+        fd = os.memfd_create('sharedarea-meta', os.MFD_CLOEXEC)
+    else:
+        fd = os.dup(tempfile.TemporaryFile().fileno())
+    os.ftruncate(fd, _META)
+    return _Sync(fd)
+
+
+def _file_sync(st):
+    # the companion of a mapped file: named by the file's identity, so every process finds the same one;
+    # it holds only a counter and a flag (locks are the kernel's), so one left by a crash is harmless
+    key = (st.st_dev, st.st_ino)
+    s = _BY_KEY.get(key)
+    if s is not None:
+        s.refs += 1
+        return s
+    d = '/dev/shm' if os.path.isdir('/dev/shm') else tempfile.gettempdir()
+    fd = os.open('%s/sharedarea-%x-%x' % (d, key[0], key[1]), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                 (st.st_mode & 0o666) | 0o600)
+    try:
+        if os.fstat(fd).st_size < _META:
+            os.ftruncate(fd, _META)
+        s = _BY_KEY[key] = _Sync(fd, key)
+    except BaseException:
+        os.close(fd)
+        raise
+    return s
+
+
+class _Mem:
+    # what the core needs: buf, size, sync, obj and close()
+    def __init__(self, buf, sync, obj=None, mm=None):
+        self.buf = buf
+        self.size = buf.nbytes
+        self.sync = sync
+        self.obj = obj
+        self._mm = mm
+
+    def close(self):
+        try:
+            self.buf.release()
+            if self._mm is not None:
+                self._mm.close()
+        except BufferError:
+            pass  # someone still holds a memoryview of it: the mapping goes with the last view
+        self.sync.close()
+
+
+def anon(size):
+    mm = mmap.mmap(-1, size, mmap.MAP_SHARED)
+    return _Mem(memoryview(mm), _anon_sync(), None, mm)
+
+
+def wrap(obj):
+    try:
+        mv = memoryview(obj)
+    except TypeError:
+        raise TypeError('a sharedarea is made from a spec string, a number of pages or a writable buffer, not %s'
+                        % type(obj).__name__)
+    if mv.readonly:
+        raise TypeError('a sharedarea needs a writable buffer; %s is read-only' % type(obj).__name__)
+    if not mv.c_contiguous:
+        raise SharedAreaError('a sharedarea needs a contiguous buffer')
+    mv = mv.cast('B')
+    if not mv.nbytes:
+        raise SharedAreaError('a sharedarea needs at least one byte; the buffer is empty')
+    return _Mem(mv, _anon_sync(), obj)
+
+
+def ptr(addr, size):
+    if not addr:
+        raise SharedAreaError('ptr=0 is a NULL pointer')
+    # the caller vouches for the address, as in uWSGI
+    return _Mem(memoryview((ctypes.c_char * size).from_address(addr)).cast('B'), _anon_sync())
+
+
+def _map(fd, name, size, offset, st):
+    if stat.S_ISREG(st.st_mode):
+        if size is None:
+            size = st.st_size - offset
+            if size <= 0:
+                raise SharedAreaError('%s is %d bytes: nothing to map at offset %d' % (name, st.st_size, offset))
+        elif st.st_size < offset + size:
+            raise SharedAreaError('%s is %d bytes, shorter than offset+size = %d (it is never extended)'
+                                  % (name, st.st_size, offset + size))
+    elif stat.S_ISCHR(st.st_mode):
+        if size is None:
+            raise SharedAreaError('%s is a device: give size=' % name)
+    else:
+        raise SharedAreaError('%s is not a regular file or a device, so it cannot be mapped' % name)
+    start = offset - offset % mmap.ALLOCATIONGRANULARITY
+    mm = mmap.mmap(fd, offset - start + size, mmap.MAP_SHARED, offset=start)
+    sync = _file_sync(st)
+    return _Mem(memoryview(mm)[offset - start:offset - start + size], sync, None, mm)
+
+
+def file(path, size, offset):
+    made = False
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if size is None:
+            raise SharedAreaError('%s does not exist; give size= to create it' % path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        made = True
+    try:
+        if made:
+            os.ftruncate(fd, offset + size)
+        return _map(fd, path, size, offset, os.fstat(fd))
+    except BaseException:
+        if made:
+            os.unlink(path)
+        raise
+    finally:
+        os.close(fd)  # the mapping keeps the file open
+
+
+def fd(fd, size, offset):
+    try:
+        st = os.fstat(fd)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, 'fd=%d' % fd)
+    return _map(fd, 'fd=%d' % fd, size, offset, st)
