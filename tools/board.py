@@ -1,9 +1,10 @@
 # A stand-in MicroPython board for CI: the unix port behind a pseudo-terminal that acts like a board's USB
 # serial port for mpremote (raw REPL, raw-paste, Ctrl-C, and a soft reset that reboots instead of exiting).
 #
-#   python tools/board.py start [--dir D] [--heapsize 8M]   starts one in the background, prints its port
+#   python tools/board.py start [--dir D] [--heapsize 256K]   starts one in the background, prints its port
 #   python tools/board.py status [--dir D]                  says whether it runs (exit 1 if not)
 #   python tools/board.py stop [--dir D]                    stops it and its interpreter
+#   python tools/board.py reset [--dir D]                   the reset button: kills a stuck interpreter
 #
 # Each board keeps its state in its own directory D (default build/board): board.pid, child.pid, port,
 # board.log, and fs/, a fresh empty folder that is the board's filesystem (the interpreter's working
@@ -330,6 +331,19 @@ def cmd_stop(args, quiet=False):
     return 0
 
 
+def cmd_reset(args):
+    # what the reset button does for a board stuck beyond Ctrl-C: the server boots a fresh interpreter
+    child = read_pid(os.path.join(args.dir, 'child.pid'))
+    if not alive(read_pid(os.path.join(args.dir, 'board.pid'))) or not alive(child):
+        print('board: not running (%s)' % args.dir)
+        return 1
+    os.kill(child, signal.SIGKILL)
+    end = time.monotonic() + 5
+    while read_pid(os.path.join(args.dir, 'child.pid')) == child and time.monotonic() < end:
+        time.sleep(0.02)
+    return 0
+
+
 def cmd_status(args):
     pid = read_pid(os.path.join(args.dir, 'board.pid'))
     if not alive(pid):
@@ -346,13 +360,14 @@ def cmd_status(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='A stand-in MicroPython board: the unix port behind a pty.')
-    ap.add_argument('command', choices=('start', 'stop', 'status', 'serve'))
+    ap.add_argument('command', choices=('start', 'stop', 'status', 'reset', 'serve'))
     ap.add_argument('--dir', default=DEFAULT_DIR, help='state directory of this board (default build/board)')
-    ap.add_argument('--heapsize', default='8M', help="the interpreter's heap, e.g. 256K (default 8M)")
+    ap.add_argument('--heapsize', default='256K', help="the interpreter's heap (default 256K, a Pico's worth)")
     args = ap.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
     os.makedirs(args.dir, exist_ok=True)
-    return {'start': cmd_start, 'stop': cmd_stop, 'status': cmd_status, 'serve': cmd_serve}[args.command](args)
+    return {'start': cmd_start, 'stop': cmd_stop, 'status': cmd_status, 'reset': cmd_reset,
+            'serve': cmd_serve}[args.command](args)
 
 
 if __name__ == '__main__':

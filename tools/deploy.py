@@ -16,7 +16,7 @@ import stage  # noqa: E402
 
 MP_DIR = os.path.join(ROOT, 'build', 'mp')
 MPY_DIR = os.path.join(ROOT, 'build', 'mpy')
-PROBE_SECONDS = 8  # plus opening the port: a silent board is reported within 10 s
+PROBE_SECONDS = 6  # plus opening the port and starting up: a silent board is reported within 10 s
 RAW_PROMPT = b'raw REPL; CTRL-B to exit'
 MPY_VERSION = 6  # the .mpy format mpy-cross 1.23 and newer write (sub-version 3)
 MPY_SUB_VERSION = 3

@@ -50,9 +50,27 @@ def parse(out, code):
     return 0, 1, 0
 
 
-def run_files(port, files, via, timeout, mount_dir=None):
+def still_answers(port, standin):
+    # after a file that left no RESULT: is the board back at its REPL? A stuck stand-in gets its reset
+    try:
+        deploy.check_port(port)
+        return True
+    except deploy.DeviceError as e:
+        if not standin:
+            print('device: %s' % e)
+            return False
+    board.main(['reset', '--dir', standin])
+    try:
+        deploy.check_port(port)
+        return True
+    except deploy.DeviceError as e:
+        print('device: %s' % e)
+        return False
+
+
+def run_files(port, files, via, timeout, mount_dir=None, standin=None):
     tp = tf = ts = 0
-    for f in files:
+    for i, f in enumerate(files):
         mod = os.path.basename(f)[:-3]
         print('%-28s ' % mod, end='', flush=True)
         t0 = time.monotonic()
@@ -73,8 +91,16 @@ def run_files(port, files, via, timeout, mount_dir=None):
             if ln.startswith('SKIP '):
                 print('    ' + ln)
         if f_:
+            lines = [ln for ln in out.splitlines() if ln.strip() and not ln.startswith(('RESULT ', 'SKIP '))]
             print('    --- output ---')
-            print('\n'.join('    ' + ln for ln in out.splitlines() if not ln.startswith(('RESULT ', 'SKIP '))))
+            print('\n'.join('    ' + ln for ln in lines) if lines else '    (none)')
+        if why and i + 1 < len(files) and not still_answers(port, standin):
+            # a real board stuck beyond Ctrl-C needs its reset button; the files left count as failed
+            left = [os.path.basename(g)[:-3] for g in files[i + 1:]]
+            print('device: the board at %s stopped answering after %s; not run: %s (reset the board)' % (
+                port, mod, ', '.join(left)))
+            tf += len(left)
+            break
     return tp, tf, ts
 
 
@@ -85,7 +111,7 @@ def main(argv=None):
     ap.add_argument('--via', choices=('cp', 'mount'), default='cp',
                     help='cp: copy to the board (default); mount: import from the host through mpremote mount')
     ap.add_argument('--timeout', type=float, default=300, help='seconds one test file may take (default 300)')
-    ap.add_argument('--heapsize', default='8M', help="the stand-in board's heap (default 8M)")
+    ap.add_argument('--heapsize', default='256K', help="the stand-in board's heap (default 256K)")
     args = ap.parse_args(argv)
 
     # a stop by SIGTERM (make, CI) still runs the finally below, so no stand-in board is left behind
@@ -111,7 +137,7 @@ def main(argv=None):
             print('mounting %s on the board at %s' % (tmp, port))
         else:
             deploy.deploy(port, extra=HELPERS + files, extra_dir=TESTS_DIR)
-        tp, tf, ts = run_files(port, files, args.via, args.timeout, tmp)
+        tp, tf, ts = run_files(port, files, args.via, args.timeout, tmp, standin)
     except deploy.DeviceError as e:
         print('device: %s' % e)
         return 2
