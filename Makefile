@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 export MICROPYTHON ?= $(abspath $(VENV))/bin/micropython
 
 .PHONY: all venv demo test test-cpython test-micropython clean
+.PHONY: test-device deploy mpy demo-board
 
 all: test
 
@@ -24,13 +25,34 @@ demo: $(STAMP)
 	$(VPY) tools/stage.py build/mp >/dev/null
 	cd build/mp && MICROPYPATH=. $(MICROPYTHON) ../../tools/demo.py
 
-test: test-cpython test-micropython
+test: test-cpython test-micropython test-device
 
 test-cpython: $(STAMP)
 	$(VPY) -m pytest
 
 test-micropython: $(STAMP)
 	$(VPY) tools/mptest.py
+
+# the portable tests on a board through mpremote: a stand-in board (the unix port behind a pty) that the
+# runner starts and stops, or a real one with PORT=/dev/ttyACM0 (nothing is started then)
+test-device: $(STAMP)
+	$(VPY) tools/devtest.py $(if $(PORT),--port $(PORT))
+
+# sharedarea into the board's lib/: .py files, or .mpy ones (from `make mpy`) with MPY=1
+deploy: $(STAMP)
+	@test -n "$(PORT)" || { echo "deploy: give the board, e.g. make deploy PORT=/dev/ttyACM0"; exit 2; }
+	$(VPY) tools/deploy.py deploy --port $(PORT) $(if $(MPY),--mpy)
+
+mpy: $(STAMP)
+	$(VPY) tools/deploy.py mpy
+
+# the main demo (threads on MicroPython) on a stand-in board through mpremote; the board is stopped even on failure
+BOARD_DIR := build/demo-board
+demo-board: $(STAMP)
+	@port=$$($(VPY) tools/board.py start --dir $(BOARD_DIR)) || exit 1; \
+	trap '$(VPY) tools/board.py stop --dir $(BOARD_DIR)' EXIT; trap 'exit 130' INT TERM; \
+	echo "stand-in board at $$port"; \
+	$(VPY) tools/deploy.py deploy --port $$port && $(VPY) -m mpremote connect $$port run tools/demo.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -2,6 +2,7 @@
 # given by port, a silent port, a wrong path, and test files that crash the interpreter or run out of memory.
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import board  # noqa: E402
+import stage  # noqa: E402
 
 pytestmark = pytest.mark.skipif(board.find_micropython() is None,
                                 reason='needs the MicroPython unix port (micropython command) for a stand-in board')
@@ -43,6 +45,15 @@ def test_runs_on_a_board_started_by_hand_and_stop_leaves_nothing(tmp_path):
         assert os.path.exists(os.path.join(d, 'fs', 'lib', 'sharedarea', 'area.py'))
         assert os.path.exists(os.path.join(d, 'fs', 'sa_tests', 'test_ops.py'))
         assert board.alive(server)  # the runner leaves a board it did not start running
+        # mip with the top-level package.json (relative urls, as `mip install github:OWNER/REPO` reads them)
+        shutil.rmtree(os.path.join(d, 'fs', 'lib'))
+        p = subprocess.run([sys.executable, '-m', 'mpremote', 'connect', port, 'mip', 'install',
+                            os.path.join(ROOT, 'package.json'), '+', 'exec',
+                            "import sharedarea; print('inc', sharedarea.get(sharedarea.add(1)).inc16(0, 5))"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert p.returncode == 0 and 'inc 5' in p.stdout, p.stdout
+        assert sorted(os.listdir(os.path.join(d, 'fs', 'lib', 'sharedarea'))) == [
+            '__init__.py', 'area.py', 'port_micropython', 'spec.py']
     finally:
         board.main(['stop', '--dir', d])
     assert not board.alive(server) and not board.alive(child)
@@ -110,3 +121,12 @@ def test_crash_memoryerror_and_hang_are_failures_and_the_next_file_runs(tmp_path
     assert re.search(r'^test_c_hang .* 1 failed.*timed out after 5 s', out, re.M), out
     assert re.search(r'^test_d_fine .* 1 passed, 0 failed, 1 skipped', out, re.M), out
     assert 'SKIP test_d_fine.test_skips: needs nothing, just a reason' in out, out
+
+
+def test_package_json_lists_what_stage_lays_out():
+    import json
+    with open(os.path.join(ROOT, 'package.json')) as f:
+        doc = json.load(f)
+    want = sorted([rel, os.path.relpath(src, ROOT)] for src, rel in stage.files())
+    assert sorted(doc['urls']) == want
+    assert all(not src.startswith('/') and '://' not in src for _, src in doc['urls'])  # relative urls
