@@ -81,7 +81,8 @@ def run_files(port, files, via, timeout, mount_dir=None, standin=None):
             out = '\n'.join(ln for ln in out.splitlines() if not ln.startswith('Local directory '))
         p_, f_, s_ = parse(out, code)
         if f_ and not any(ln.startswith('RESULT ') for ln in out.splitlines()):
-            why = 'timed out after %d s' % timeout if code == 'timeout' else 'no RESULT line, mpremote exit %s' % code
+            why = ('timed out after %d s' % timeout if code == 'timeout'
+                   else 'no RESULT line, mpremote exit %s' % code)
         else:
             why = ''
         tp, tf, ts = tp + p_, tf + f_, ts + s_

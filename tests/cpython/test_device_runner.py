@@ -54,6 +54,16 @@ def test_runs_on_a_board_started_by_hand_and_stop_leaves_nothing(tmp_path):
         assert p.returncode == 0 and 'inc 5' in p.stdout, p.stdout
         assert sorted(os.listdir(os.path.join(d, 'fs', 'lib', 'sharedarea'))) == [
             '__init__.py', 'area.py', 'port_micropython', 'spec.py']
+        # .mpy files from mpy-cross replace the .py ones, and the board loads them
+        p = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'deploy.py'), 'deploy', '--port', port,
+                            '--mpy'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout
+        assert sorted(os.listdir(os.path.join(d, 'fs', 'lib', 'sharedarea'))) == [
+            '__init__.mpy', 'area.mpy', 'port_micropython', 'spec.mpy']
+        code = "import sharedarea; print(sharedarea.__file__, sharedarea.get(sharedarea.add(1)).dec8(0))"
+        p = subprocess.run([sys.executable, '-m', 'mpremote', 'connect', port, 'exec', code],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert p.returncode == 0 and '__init__.mpy -1' in p.stdout, p.stdout
     finally:
         board.main(['stop', '--dir', d])
     assert not board.alive(server) and not board.alive(child)
