@@ -318,3 +318,15 @@ def test_failed_add_uses_no_id(tmp):
     with pytest.raises(SharedAreaError):
         sharedarea.add('file=%s' % path_in(tmp, 'nothing'))
     assert sharedarea.add('size=1') == i + 1
+
+
+def test_close_while_holding_wlock_frees_the_file_for_others(tmp):
+    p = path_in(tmp, 'closeheld', size=4096)
+    a = area('file=%s' % p)
+    b = area('file=%s' % p)  # the same file twice in one process shares one lock
+    a.wlock()
+    a.close()
+    b.write8(0, 1)  # would wait forever if a's hold had stayed
+    other = spawn('file=%s' % p, 'try-write')
+    assert other.wait(30) == 0
+    assert b.read8(100) == 5
