@@ -244,15 +244,17 @@ def test_ptr_maps_that_memory():
 def test_file_specs_uwsgi_refuses(tmp_path):
     # file= created when missing, size from the file, pages= as the size, any offset (SPEC.md)
     f = str(tmp_path / 'new.bin')
-    a = new('file=%s,size=64' % f)
-    assert os.path.getsize(f) == 64
-    a.write(0, bytes(range(64)))
-    assert new('file=%s' % f).size == 64
-    assert new('file=%s,size=8,offset=5' % f).read(0, 3) == bytes([5, 6, 7])
     g = str(tmp_path / 'page.bin')
     with open(g, 'wb') as fh:
         fh.write(bytes(P))
-    assert new('file=%s,pages=1' % g).size == P
+    areas = [new('file=%s,size=64' % f)]
+    assert os.path.getsize(f) == 64
+    areas[0].write(0, bytes(range(64)))
+    areas += [new('file=%s' % f), new('file=%s,size=8,offset=5' % f), new('file=%s,pages=1' % g)]
+    assert [a.size for a in areas] == [64, 64, 8, P]
+    assert areas[2].read(0, 3) == bytes([5, 6, 7])
+    for a in areas:
+        a.close()
     for p in (f, g):
         st = os.stat(p)
         os.unlink('/dev/shm/sharedarea-%x-%x' % (st.st_dev, st.st_ino))
