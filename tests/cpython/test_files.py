@@ -145,7 +145,8 @@ def test_wlock_in_one_process_blocks_writes_of_another(tmp):
     holder = spawn('file=%s' % p, 'hold', 'wlock')
     assert holder.stdout.readline().strip() == 'ready'
     other = spawn('file=%s' % p, 'try-write')
-    time.sleep(0.5)
+    assert other.stdout.readline().strip() == 'trying'
+    time.sleep(0.3)
     assert other.poll() is None  # still waiting for the lock
     with open(p, 'rb') as f:  # read the file itself: the area would wait for the lock
         assert f.read()[100] == 0
@@ -154,7 +155,7 @@ def test_wlock_in_one_process_blocks_writes_of_another(tmp):
     holder.stdin.flush()
     assert holder.wait(30) == 0
     out = other.communicate(timeout=30)[0]
-    assert other.returncode == 0 and float(out.split()[1]) >= 0.4
+    assert other.returncode == 0 and out.split() == ['wrote', '1']  # after the holder's last write
     assert a.read8(100) == 5 and a.read8(200) == 1
 
 
@@ -163,7 +164,8 @@ def test_wlock_excludes_this_process_too(tmp):
     a = area('file=%s' % p)
     a.wlock()
     other = spawn('file=%s' % p, 'try-write')
-    time.sleep(0.4)
+    assert other.stdout.readline().strip() == 'trying'
+    time.sleep(0.3)
     assert other.poll() is None
     a.unlock()
     assert other.wait(30) == 0 and a.read8(100) == 5
