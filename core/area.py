@@ -276,4 +276,6 @@ class SharedArea:
     def close(self):
         if self._b is not None:
             self._b = None
+            while self._s.end():
+                pass  # what this thread still holds is let go, so nothing stays locked
             self._mem.close()

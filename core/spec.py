@@ -6,12 +6,17 @@ _KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
 
 
 def _num(spec, k, v):
-    # decimal or 0x-hex, nothing else (no sign, no spaces, no octal surprises)
-    h = v[:2] in ('0x', '0X')
+    # as uWSGI reads them: size= and offset= decimal or 0x-hex, pages= and fd= decimal only; no sign,
+    # spaces, octal or trailing junk (uWSGI reads "0X10", "pages=0x2" as 0 and "12abc" as 12)
+    h = v[:2] == '0x' and k in ('size', 'offset', 'ptr')
     d = v[2:] if h else v
     ok = '0123456789abcdefABCDEF' if h else '0123456789'
     if not d or any(c not in ok for c in d):
-        raise SharedAreaError('bad sharedarea spec %r: %s=%r is not a number (decimal or 0x-hex)' % (spec, k, v))
+        raise SharedAreaError('bad sharedarea spec %r: %s=%r is not a number (%s)' % (
+            spec, k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal'))
+    # more than 2**60 is no memory anyone has; checked on the digits so small boards need no big ints
+    if len(d.lstrip('0')) > (15 if h else 18):
+        raise SharedAreaError('bad sharedarea spec %r: %s=%s is too big' % (spec, k, v))
     return int(d, 16 if h else 10)
 
 

@@ -188,6 +188,19 @@ def _anon_sync():
     return _Sync(fd)
 
 
+def _companion_dir():
+    return '/dev/shm' if os.path.isdir('/dev/shm') else tempfile.gettempdir()
+
+
+def companion(path):
+    # where the lock/counter companion of a mapped file (a path or an open fd) lives; None if it is missing
+    try:
+        st = os.fstat(path) if isinstance(path, int) else os.stat(path)
+    except OSError:
+        return None
+    return '%s/sharedarea-%x-%x' % (_companion_dir(), st.st_dev, st.st_ino)
+
+
 def _file_sync(st):
     # the companion of a mapped file: named by the file's identity, so every process finds the same one;
     # it holds only a counter and a flag (locks are the kernel's), so one left by a crash is harmless
@@ -196,8 +209,7 @@ def _file_sync(st):
     if s is not None:
         s.refs += 1
         return s
-    d = '/dev/shm' if os.path.isdir('/dev/shm') else tempfile.gettempdir()
-    fd = os.open('%s/sharedarea-%x-%x' % (d, key[0], key[1]), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+    fd = os.open('%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1]), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                  (st.st_mode & 0o666) | 0o600)
     try:
         if os.fstat(fd).st_size < _META:

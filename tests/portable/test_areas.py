@@ -6,7 +6,10 @@ from sa_testutil import raises
 BAD_SPECS = ('', ',', '4,', 'pages=', 'pages=0', 'size=0', 'size=0x0', 'pages=-1', 'size=-5', 'size=+5',
              'size=abc', 'size=0x', 'size=0xZZ', 'size=1.5', 'size= 10', 'size=1 0', 'bogus=1', 'PAGES=1',
              'pages=1,pages=2', 'pages=1,size=5', 'offset=4', 'pages=1,offset=4', 'fd=3', 'ptr=0x1000',
-             'file=/tmp/x,fd=3,size=1', 'pages=1,', '=1', 'size')
+             'file=/tmp/x,fd=3,size=1', 'pages=1,', '=1', 'size',
+             # as uWSGI: hex only with a lowercase 0x, and only for size= and offset=
+             'size=0X10', 'pages=0x2', 'fd=0x3,size=16', 'size=12abc', 'size=1e3',
+             'size=18446744073709551617', 'size=0x8000000000000000')
 
 
 def test_pages_digits_and_keyval():
@@ -23,7 +26,8 @@ def test_pages_digits_and_keyval():
 def test_size_decimal_and_hex():
     assert sharedarea.get(sharedarea.add('size=100')).size == 100
     assert sharedarea.get(sharedarea.add('size=0x1000')).size == 4096
-    assert sharedarea.get(sharedarea.add('size=0X10')).size == 16
+    assert sharedarea.get(sharedarea.add('size=0x10')).size == 16
+    assert sharedarea.get(sharedarea.add('size=010')).size == 10  # decimal, as uWSGI: no octal
     p = sharedarea.PAGE_SIZE
     assert sharedarea.get(sharedarea.add('pages=1,size=%d' % p)).size == p
 

@@ -218,3 +218,16 @@ def test_small_int_ops_allocate_nothing():
     finally:
         micropython.heap_unlock()
     assert v == 99 - 296
+
+
+def test_close_lets_go_of_held_locks():
+    b = bytearray(8)
+    i = sharedarea.add(b)
+    a = sharedarea.get(i)
+    a.wlock()
+    a.wlock()
+    a.close()
+    raises(SharedAreaError, a.unlock)
+    a2 = new()
+    a2.rlock()
+    a2.close()
