@@ -3,6 +3,7 @@
 #
 #   python tools/deploy.py mpy                       build build/mpy/sharedarea/*.mpy
 #   python tools/deploy.py deploy --port PORT [--mpy] install on the board at PORT
+#   python tools/deploy.py package-json               rewrite package.json (for mip) from tools/stage.py
 import argparse
 import os
 import shutil
@@ -153,14 +154,26 @@ def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print):
         time.monotonic() - t0))
 
 
+def package_json():
+    # mip's format: [destination under lib/, source relative to package.json], so github:OWNER/REPO works
+    import json
+    with open(os.path.join(ROOT, 'pyproject.toml')) as f:
+        version = [ln.split('"')[1] for ln in f if ln.startswith('version')][0]
+    urls = ',\n'.join('    ' + json.dumps([rel, os.path.relpath(src, ROOT)]) for src, rel in stage.files())
+    with open(os.path.join(ROOT, 'package.json'), 'w') as f:
+        f.write('{\n  "urls": [\n%s\n  ],\n  "deps": [],\n  "version": "%s"\n}\n' % (urls, version))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Build .mpy files, or install sharedarea on a MicroPython board.')
-    ap.add_argument('command', choices=('mpy', 'deploy'))
+    ap.add_argument('command', choices=('mpy', 'deploy', 'package-json'))
     ap.add_argument('--port', help='the board, e.g. /dev/ttyACM0')
     ap.add_argument('--mpy', action='store_true', help='send .mpy files built with mpy-cross')
     args = ap.parse_args(argv)
     try:
-        if args.command == 'mpy':
+        if args.command == 'package-json':
+            package_json()
+        elif args.command == 'mpy':
             for rel, n_py, n_mpy in build_mpy():
                 print('%-40s %6d bytes .py -> %6d bytes .mpy' % (rel, n_py, n_mpy))
             print('mpy: built in %s' % os.path.relpath(MPY_DIR))
