@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# the main job: worker processes on CPython, then the same story with threads on a MicroPython board
+# (the stand-in board, or a real one with PORT=...)
 demo: $(STAMP)
+	@echo "== CPython: worker processes share one area"
 	$(VPY) tools/demo.py
-	$(VPY) tools/stage.py build/mp >/dev/null
-	cd build/mp && MICROPYPATH=. $(MICROPYTHON) ../../tools/demo.py
+	@echo "== MicroPython: worker threads, on a board through mpremote"
+	@$(MAKE) -s demo-board
 
 test: test-cpython test-micropython test-device
 
@@ -49,10 +52,14 @@ mpy: $(STAMP)
 # the main demo (threads on MicroPython) on a stand-in board through mpremote; the board is stopped even on failure
 BOARD_DIR := build/demo-board
 demo-board: $(STAMP)
+ifdef PORT
+	$(VPY) tools/deploy.py deploy --port $(PORT) && $(VPY) -m mpremote connect $(PORT) run tools/demo.py
+else
 	@port=$$($(VPY) tools/board.py start --dir $(BOARD_DIR)) || exit 1; \
 	trap '$(VPY) tools/board.py stop --dir $(BOARD_DIR)' EXIT; trap 'exit 130' INT TERM; \
 	echo "stand-in board at $$port"; \
 	$(VPY) tools/deploy.py deploy --port $$port && $(VPY) -m mpremote connect $$port run tools/demo.py
+endif
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
