@@ -1,5 +1,7 @@
 # Helpers the portable tests share: skip() and raises() that work under pytest and under our own runner,
 # plus small thread helpers built on _thread (present on CPython and on threaded MicroPython ports).
+import time
+
 try:
     import pytest
 
@@ -33,7 +35,6 @@ def need_threads():
 
 
 def sleep_ms(ms):
-    import time
     if hasattr(time, 'sleep_ms'):
         time.sleep_ms(ms)
     else:
@@ -41,7 +42,6 @@ def sleep_ms(ms):
 
 
 def ticks_ms():
-    import time
     if hasattr(time, 'ticks_ms'):
         return time.ticks_ms()
     return int(time.monotonic() * 1000)
