@@ -29,7 +29,7 @@ except ImportError:
     _fast = None
 FAST = _fast is not None
 _HOT = ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
-        'dec8 dec16 dec32 dec64').split()
+        'dec8 dec16 dec32 dec64 rlock wlock unlock').split()
 
 # futex(2) by ctypes, so wait() wakes at once instead of polling; absent elsewhere, wait() polls
 _NR_FUTEX = {'x86_64': 202, 'aarch64': 98, 'riscv64': 98, 'armv7l': 240, 'armv6l': 240, 'armv8l': 240,

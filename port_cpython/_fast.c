@@ -821,6 +821,46 @@ slow:
     return slow(a, "write", args, nargs, kw);
 }
 
+/* rlock()/wlock() return the SharedArea, for `with area.wlock():` */
+static PyObject *A_lock(AreaObject *a, int write, const char *name)
+{
+    if (a->closed || !a->area)
+        return slow(a, name, NULL, 0, NULL);
+    a->busy++;
+    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
+    a->busy--;
+    if (a->closed)
+        area_drop_buffer(a);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_INCREF(a->area);
+    return a->area;
+}
+
+static PyObject *A_rlock(AreaObject *a, PyObject *unused)
+{
+    return A_lock(a, 0, "rlock");
+}
+
+static PyObject *A_wlock(AreaObject *a, PyObject *unused)
+{
+    return A_lock(a, 1, "wlock");
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *unused)
+{
+    if (a->closed)
+        return slow(a, "unlock", NULL, 0, NULL);
+    PyObject *r = S_end(a->s, NULL);
+    if (r == Py_True) {
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    Py_XDECREF(r);
+    return slow(a, "unlock", NULL, 0, NULL); /* holds nothing: the core raises its error */
+}
+
 static PyObject *A_close(AreaObject *a, PyObject *unused)
 {
     a->closed = 1;
@@ -883,6 +923,9 @@ static PyMethodDef A_methods[] = {
     ROW(8) ROW(16) ROW(32) ROW(64)
     {"read", FC A_read, FAST, NULL},
     {"write", FC A_write, FAST, NULL},
+    {"rlock", (PyCFunction)A_rlock, METH_NOARGS, NULL},
+    {"wlock", (PyCFunction)A_wlock, METH_NOARGS, NULL},
+    {"unlock", (PyCFunction)A_unlock, METH_NOARGS, NULL},
     {"close", (PyCFunction)A_close, METH_NOARGS, "stop using the area's memory"},
     {NULL}};
 
