@@ -36,9 +36,20 @@ def loop(stmt, **names):
     return g['run']
 
 
-def two_procs(prepare, stmt, n, total):
-    # fork 2 workers that each run stmt n times at the same moment; returns ops/s over both and whether
-    # total() afterwards is exactly what it should be
+def two_procs(prepare, stmt, n, total, rounds):
+    # rounds of: 2 forked workers run stmt n times each at the same moment. Returns [median, min, max] of
+    # the ops/s over both, and whether total() grew by exactly 2n every round
+    got, exact = [], True
+    for _ in range(rounds):
+        base = total()
+        rate = two_procs_once(prepare, stmt, n)
+        exact = exact and rate is not None and total() - base == 2 * n
+        if rate:
+            got.append(rate)
+    return [statistics.median(got), min(got), max(got)] if got else None, exact
+
+
+def two_procs_once(prepare, stmt, n):
     r, w = os.pipe()
     go_r, go_w = os.pipe()
     pids = []
@@ -66,9 +77,8 @@ def two_procs(prepare, stmt, n, total):
     for fd in (r, go_r, go_w):
         os.close(fd)
     if len(spans) != 2:
-        return None, False
-    wall = max(s[1] for s in spans) - min(s[0] for s in spans)
-    return 2 * n / wall, total() == 2 * n
+        return None
+    return 2 * n / (max(s[1] for s in spans) - min(s[0] for s in spans))
 
 
 # ------------------------------------------------------------------ parts (each in its own process)
@@ -94,7 +104,7 @@ def part_sharedarea(n, rounds, trials):
                 out['function inc64'] = rates(loop('f(%d, %d)' % (a.id, POS), f=sharedarea.sharedarea_inc64),
                                               n, rounds)
         a = sharedarea.get(sharedarea.add('pages=1'))
-        out['inc64 x2'] = two_procs(lambda: {'f': a.inc64}, 'f(%d)' % POS, n, lambda: a.read64(POS))
+        out['inc64 x2'] = two_procs(lambda: {'f': a.inc64}, 'f(%d)' % POS, n, lambda: a.read64(POS), rounds)
         out['wait'] = wait_latency(sharedarea, trials)
     finally:
         shutil.rmtree(d, ignore_errors=True)
@@ -162,7 +172,7 @@ def part_mpvalue(n, rounds):
     inc = 'with lk:\n            v.value += 1'
     out = {'inc64': rates(loop(inc, lk=v.get_lock(), v=v), n, rounds)}
     v.value = 0
-    out['inc64 x2'] = two_procs(lambda: {'lk': v.get_lock(), 'v': v}, inc, n, lambda: v.value)
+    out['inc64 x2'] = two_procs(lambda: {'lk': v.get_lock(), 'v': v}, inc, n, lambda: v.value, rounds)
     return out
 
 
@@ -179,18 +189,20 @@ def part_uwsgi_inside(n, rounds):
     }
 
 
-def part_uwsgi_mule(n):
-    # one of 2 uWSGI mules: meet the other on a counter at 0, then both inc64 the same counter
+def part_uwsgi_mule(n, rounds):
+    # one of 2 uWSGI mules: each round, meet the other on a counter at 0, then both inc64 one counter
     import uwsgi
-    uwsgi.sharedarea_inc64(0, 0)
-    while uwsgi.sharedarea_read64(0, 0) < 2:
-        pass
     run = loop('f(0, %d)' % POS, f=uwsgi.sharedarea_inc64)
-    t0 = time.monotonic()
-    run(n)
-    t1 = time.monotonic()
+    spans = []
+    for r in range(rounds):
+        uwsgi.sharedarea_inc64(0, 0)
+        while uwsgi.sharedarea_read64(0, 0) < 2 * (r + 1):
+            pass
+        t0 = time.monotonic()
+        run(n)
+        spans.append([t0, time.monotonic()])
     with open('%s.%d' % (os.environ['BENCH_OUT'], os.getpid()), 'w') as f:
-        json.dump({'t0': t0, 't1': t1}, f)
+        json.dump(spans, f)
     uwsgi.sharedarea_inc64(0, 8)  # this binding's inc64 returns None, hence the read below
     if uwsgi.sharedarea_read64(0, 8) == 2:
         # the second mule out reports the total (both may: they write the same number)
@@ -204,7 +216,7 @@ def role_main():
     role = os.environ.get('BENCH_ROLE')
     n, rounds = int(os.environ['BENCH_N']), int(os.environ['BENCH_ROUNDS'])
     if role == 'uwsgi-mule':
-        part_uwsgi_mule(n)
+        part_uwsgi_mule(n, rounds)
         return
     if role == 'uwsgi':
         res = part_uwsgi_inside(n, rounds)
@@ -251,7 +263,7 @@ def uwsgi_parts(n, rounds):
     # 2 mules forked by the uWSGI master share area 0 and its lock, as 2 workers of one uWSGI do
     d = tempfile.mkdtemp(prefix='sa-bench-uwsgi-')
     out = os.path.join(d, 'mule')
-    env = dict(os.environ, BENCH_ROLE='uwsgi-mule', BENCH_N=str(n), BENCH_ROUNDS='1', BENCH_OUT=out)
+    env = dict(os.environ, BENCH_ROLE='uwsgi-mule', BENCH_N=str(n), BENCH_ROUNDS=str(rounds), BENCH_OUT=out)
     with open(os.path.join(d, 'log'), 'w') as log:
         p = subprocess.Popen(base + ['--master', '--socket', os.path.join(d, 'sock'), '--mule=' + __file__,
                                      '--mule=' + __file__], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -265,8 +277,8 @@ def uwsgi_parts(n, rounds):
                  f[5:].isdigit()]
         if len(spans) == 2 and os.path.exists(out + '.total'):
             total = int(open(out + '.total').read())
-            wall = max(s['t1'] for s in spans) - min(s['t0'] for s in spans)
-            two = [2 * n / wall, total == 2 * n]
+            got = [2 * n / (max(s[r][1] for s in spans) - min(s[r][0] for s in spans)) for r in range(rounds)]
+            two = [[statistics.median(got), min(got), max(got)], total == 2 * n * rounds]
     finally:
         p.send_signal(signal.SIGINT)
         try:
@@ -317,7 +329,7 @@ def table(res):
                      ratio(sa['file'][op], uw.get(op)), ratio(sa['pages'][op], fl.get(op))])
     rows.append(['inc64 function form', fmt(sa['function inc64']), '', fmt(pure['function inc64']), fmt(uw.get('inc64')),
                  '', '', ratio(sa['function inc64'], uw.get('inc64')), '', ''])
-    two = lambda x: None if not x or not x[0] else [x[0]]
+    two = lambda x: None if not x or not x[0] else x[0]
     exact = lambda x: '' if not x or not x[0] else (' exact' if x[1] else ' LOST')
     rows.append(['inc64, 2 processes', fmt(two(sa['inc64 x2'])) + exact(sa['inc64 x2']), '',
                  fmt(two(pure['inc64 x2'])) + exact(pure['inc64 x2']), fmt(two(res.get('uwsgi2'))) + exact(res.get('uwsgi2')),
@@ -329,6 +341,8 @@ def table(res):
         lines.append('  '.join(str(c).ljust(w[i]) if i == 0 else str(c).rjust(w[i]) for i, c in enumerate(r)))
     lines.append('spread (min..max M ops/s) of sa pages: ' + ', '.join(
         '%s %.2f..%.2f' % (op, sa['pages'][op][1] / 1e6, sa['pages'][op][2] / 1e6) for op in OPS))
+    x2 = [(k, v[0]) for k, v in (('sa', sa['inc64 x2']), ('uWSGI', res.get('uwsgi2'))) if v and v[0]]
+    lines.append('spread of inc64, 2 processes: ' + ', '.join('%s %.2f..%.2f' % (k, v[1] / 1e6, v[2] / 1e6) for k, v in x2))
     if uw:
         lines.append('spread of uWSGI: ' + ', '.join('%s %.2f..%.2f' % (op, uw[op][1] / 1e6, uw[op][2] / 1e6) for op in OPS))
     for name, part in (('fast', sa), ('pure', pure)):
@@ -373,8 +387,9 @@ def chart(res, path):
     ax.legend(fontsize=8)
     two = [('sharedarea', res['sharedarea']['inc64 x2']), ('pure', res['sharedarea_pure']['inc64 x2']),
            ('uWSGI', res.get('uwsgi2')), ('mp.Value', res['mpvalue']['inc64 x2'])]
-    two = [(k, v) for k, v in two if v and v[0]]
-    ax2.bar([k for k, _ in two], [v[0] / 1e6 for _, v in two], color=['C0', 'C2', 'C3', 'C4'][:len(two)])
+    two = [(k, v[0]) for k, v in two if v and v[0]]
+    ax2.bar([k for k, _ in two], [v[0] / 1e6 for _, v in two], color=['C0', 'C2', 'C3', 'C4'][:len(two)],
+            yerr=[[(v[0] - v[1]) / 1e6 for _, v in two], [(v[2] - v[0]) / 1e6 for _, v in two]], capsize=3)
     ax2.set_title('inc64 on one counter, 2 processes')
     ax2.set_ylabel('million ops/s, total')
     fig.tight_layout()
