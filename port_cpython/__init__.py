@@ -237,6 +237,19 @@ class _FastSync(_Sync):
 
 
 _SyncClass = _FastSync if _fast else _Sync
+_BY_ID = []  # id -> compiled Area, for the compiled sharedarea_<op>(id, ...) functions
+
+
+def functions(g):
+    # called by the core with its namespace: swap its sharedarea_<op> functions (and their aliases) for
+    # compiled ones that fall back to them for anything but a compiled area's id
+    if not _fast:
+        return
+    ops = dict((id(g['sharedarea_' + op]), op) for op in _HOT if 'sharedarea_' + op in g and 'lock' not in op)
+    for name, f in list(g.items()):
+        op = ops.get(id(f)) if name.startswith('sharedarea_') else None
+        if op:
+            g[name] = _fast.function(name, op, _BY_ID, f)
 _SYNCS = weakref.WeakSet()
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
 
@@ -302,6 +315,9 @@ class _Mem:
             self._fast = f = _fast.Area(self.buf, c, area)
             for name in _HOT:
                 setattr(area, name, getattr(f, name))
+            while len(_BY_ID) <= area.id:
+                _BY_ID.append(None)
+            _BY_ID[area.id] = f
 
     def close(self):
         if self._fast is not None:

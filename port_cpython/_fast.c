@@ -942,12 +942,101 @@ static PyTypeObject AreaType = {
     .tp_methods = A_methods,
 };
 
+/* ------------------------------------------------------------------ uWSGI's function form */
+
+/* sharedarea_<op>(id, ...): looks the id up in the port's list of Areas (index = id) and makes the
+ * Area's call; any other id (unknown, not compiled, not an int) goes to the core's Python function */
+typedef PyObject *(*areafn)(AreaObject *, PyObject *const *, Py_ssize_t, PyObject *);
+
+typedef struct {
+    PyObject_HEAD
+    areafn fn;
+    PyObject *areas, *fallback;
+} FnObject;
+
+static void F_dealloc(FnObject *f)
+{
+    Py_XDECREF(f->areas);
+    Py_XDECREF(f->fallback);
+    Py_TYPE(f)->tp_free((PyObject *)f);
+}
+
+static PyTypeObject FnType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Fn",
+    .tp_basicsize = sizeof(FnObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)F_dealloc,
+};
+
+static PyObject *F_call(FnObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs >= 1 && PyLong_CheckExact(args[0])) {
+        Py_ssize_t id = PyLong_AsSsize_t(args[0]);
+        if (id >= 0 && id < PyList_GET_SIZE(f->areas)) {
+            PyObject *a = PyList_GET_ITEM(f->areas, id);
+            if (Py_TYPE(a) == &AreaType && !((AreaObject *)a)->closed)
+                return f->fn((AreaObject *)a, args + 1, nargs - 1, kw);
+        }
+        PyErr_Clear();
+    }
+    return PyObject_Vectorcall(f->fallback, args, nargs, kw);
+}
+
+static struct {
+    const char *op;
+    areafn fn;
+} FNS[] = {
+#define FROW(B) {"read" #B, A_read##B}, {"write" #B, A_write##B}, {"inc" #B, A_inc##B}, {"dec" #B, A_dec##B},
+    FROW(8) FROW(16) FROW(32) FROW(64)
+    {"read", A_read}, {"write", A_write}, {NULL, NULL}};
+
+/* one PyMethodDef per name, kept for the life of the process (a builtin function points at its def) */
+static PyObject *M_function(PyObject *mod, PyObject *args)
+{
+    const char *name, *op;
+    PyObject *areas, *fallback;
+    if (!PyArg_ParseTuple(args, "ssO!O", &name, &op, &PyList_Type, &areas, &fallback))
+        return NULL;
+    for (int i = 0; FNS[i].op; i++) {
+        if (strcmp(FNS[i].op, op))
+            continue;
+        FnObject *f = PyObject_New(FnObject, &FnType);
+        if (!f)
+            return NULL;
+        f->fn = FNS[i].fn;
+        Py_INCREF(areas);
+        f->areas = areas;
+        Py_INCREF(fallback);
+        f->fallback = fallback;
+        PyMethodDef *def = PyMem_Calloc(1, sizeof(PyMethodDef));
+        char *nm = PyMem_Malloc(strlen(name) + 1);
+        if (!def || !nm) {
+            Py_DECREF(f);
+            return PyErr_NoMemory();
+        }
+        strcpy(nm, name);
+        def->ml_name = nm;
+        def->ml_meth = (PyCFunction)(void (*)(void))F_call;
+        def->ml_flags = METH_FASTCALL | METH_KEYWORDS;
+        def->ml_doc = NULL;
+        PyObject *r = PyCFunction_NewEx(def, (PyObject *)f, NULL);
+        Py_DECREF(f);
+        return r;
+    }
+    PyErr_Format(PyExc_ValueError, "no compiled op %s", op);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"function", M_function, METH_VARARGS, "function(name, op, areas, fallback): a compiled sharedarea_<op>"},
+    {NULL}};
+
 static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
-                                        "sharedarea's compiled fast path for CPython on Linux", -1, NULL};
+                                        "sharedarea's compiled fast path for CPython on Linux", -1, module_methods};
 
 PyMODINIT_FUNC PyInit__fast(void)
 {
-    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0)
+    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0)
         return NULL;
     PyObject *core = PyImport_ImportModule("sharedarea.area");
     if (!core)
