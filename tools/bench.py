@@ -105,7 +105,8 @@ def part_sharedarea(n, rounds, trials):
                                               n, rounds)
         a = sharedarea.get(sharedarea.add('pages=1'))
         out['inc64 x2'] = two_procs(lambda: {'f': a.inc64}, 'f(%d)' % POS, n, lambda: a.read64(POS), rounds)
-        out['wait'] = wait_latency(sharedarea, trials)
+        if trials:
+            out['wait'] = wait_latency(sharedarea, trials)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     return out
@@ -309,6 +310,21 @@ def micropython_part(n, rounds):
         return None, 'micropython bench failed: %s' % p.stdout.decode(errors='replace')[-1000:]
 
 
+def merge(runs):
+    # the same part's results from several rounds -> one result: [median, min, max] of each figure
+    first = runs[0]
+    if isinstance(first, dict):
+        return dict((k, merge([r[k] for r in runs if k in r])) for k in first)
+    if isinstance(first, list) and len(first) == 3 and all(isinstance(x, float) for x in first):
+        xs = [r[0] for r in runs]
+        return [statistics.median(xs), min(xs), max(xs)]
+    if isinstance(first, list) and len(first) == 2 and isinstance(first[1], bool):
+        # [rate, exact] of a 2-process figure
+        rates = [r[0] for r in runs if r[0]]
+        return [merge(rates) if rates else None, all(r[1] for r in runs)]
+    return first
+
+
 def fmt(r):
     return '-' if not r else '%.2f' % (r[0] / 1e6)
 
@@ -403,20 +419,33 @@ def main(argv):
     jpath = argv[argv.index('--json') + 1] if '--json' in argv else os.path.join(ROOT, 'build', 'bench.json')
     ppath = argv[argv.index('--png') + 1] if '--png' in argv else os.path.join(ROOT, 'build', 'bench.png')
     n, rounds, trials, mpn = (3000, 1, 10, 300) if smoke else (300000, 5, 200, 20000)
+    if '--rounds' in argv:
+        rounds = int(argv[argv.index('--rounds') + 1])
     res = {'notes': [], 'n': n, 'rounds': rounds, 'python': sys.version.split()[0], 'smoke': smoke}
-    res['sharedarea'] = run_part('sharedarea', n, rounds, trials)
+    # the machine's load drifts: every contender runs once per round, in turn, so drift hits them alike;
+    # each figure is then the median (min, max) over the rounds
+    runs = {k: [] for k in ('sharedarea', 'sharedarea_pure', 'uwsgi', 'uwsgi2', 'mpvalue', 'floor', 'micropython')}
+    notes = set()
+    for r in range(rounds):
+        first = r == 0
+        runs['sharedarea'].append(run_part('sharedarea', n, 1, trials if first else 0))
+        runs['sharedarea_pure'].append(run_part('sharedarea', max(n // 10, 1000), 1, trials // 4 if first else 0,
+                                                extra_env={'SHAREDAREA_PURE': '1'}))
+        one, two, note = uwsgi_parts(n, 1)
+        runs['uwsgi'].append(one)
+        runs['uwsgi2'].append(two)
+        notes.add(note)
+        runs['mpvalue'].append(run_part('mpvalue', max(n // 4, 1000), 1))
+        runs['floor'].append(run_part('floor', n, 1))
+        mp, note = micropython_part(mpn, 1)
+        runs['micropython'].append(mp)
+        notes.add(note)
+    for k, v in runs.items():
+        v = [x for x in v if x]
+        res[k] = merge(v) if v else None
+    res['notes'] = sorted(x for x in notes if x)
     if not res['sharedarea']['fast']:
         res['notes'].append('the compiled fast path is not built: "sa" columns are the pure-Python port')
-    res['sharedarea_pure'] = run_part('sharedarea', max(n // 10, 1000), rounds, trials // 4 or 1,
-                                      extra_env={'SHAREDAREA_PURE': '1'})
-    res['uwsgi'], res['uwsgi2'], note = uwsgi_parts(n, rounds)
-    if note:
-        res['notes'].append(note)
-    res['mpvalue'] = run_part('mpvalue', max(n // 4, 1000), rounds)
-    res['floor'] = run_part('floor', n, rounds)
-    res['micropython'], note = micropython_part(mpn, rounds)
-    if note:
-        res['notes'].append(note)
     note = chart(res, ppath)
     if note:
         res['notes'].append(note)
