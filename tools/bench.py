@@ -91,14 +91,7 @@ def part_sharedarea(n, rounds, trials):
     try:
         for kind, spec in (('pages', 'pages=1'), ('file', 'file=%s/area,size=4096' % d)):
             a = sharedarea.get(sharedarea.add(spec))
-            out[kind] = {
-                'inc64': rates(loop('f(%d)' % POS, f=a.inc64), n, rounds),
-                'read64': rates(loop('f(%d)' % POS, f=a.read64), n, rounds),
-                'write64': rates(loop('f(%d, 5)' % POS, f=a.write64), n, rounds),
-                'read': rates(loop('f(%d, 64)' % POS, f=a.read), n, rounds),
-                'write': rates(loop('f(%d, d)' % POS, f=a.write, d=DATA), n, rounds),
-                'wlock+unlock': rates(loop('wl(); ul()', wl=a.wlock, ul=a.unlock), n, rounds),
-            }
+            out[kind] = sa_ops(a, n, rounds)
             if kind == 'pages':
                 # the uWSGI-style function form, for users porting code as it is
                 out['function inc64'] = rates(loop('f(%d, %d)' % (a.id, POS), f=sharedarea.sharedarea_inc64),
@@ -183,8 +176,33 @@ def part_mpvalue(n, rounds):
     return out
 
 
+def sa_ops(a, n, rounds):
+    return {
+        'inc64': rates(loop('f(%d)' % POS, f=a.inc64), n, rounds),
+        'read64': rates(loop('f(%d)' % POS, f=a.read64), n, rounds),
+        'write64': rates(loop('f(%d, 5)' % POS, f=a.write64), n, rounds),
+        'read': rates(loop('f(%d, 64)' % POS, f=a.read), n, rounds),
+        'write': rates(loop('f(%d, d)' % POS, f=a.write, d=DATA), n, rounds),
+        'wlock+unlock': rates(loop('wl(); ul()', wl=a.wlock, ul=a.unlock), n, rounds),
+    }
+
+
 def part_uwsgi_inside(n, rounds):
-    # runs inside uWSGI (--pyrun): its own binding on area 0, called as its users call it
+    # runs inside uWSGI (--pyrun): its own binding on area 0, called as its users call it; and, where the
+    # staged package is on the path, sharedarea in the very same interpreter
+    import uwsgi
+    out = {'uwsgi': uwsgi_ops(n, rounds)}
+    try:
+        import sharedarea
+        import sharedarea.port_cpython as port
+    except ImportError:
+        return out
+    out['sharedarea'] = sa_ops(sharedarea.get(sharedarea.add('pages=1')), n, rounds)
+    out['fast'] = port.FAST
+    return out
+
+
+def uwsgi_ops(n, rounds):
     import uwsgi
     return {
         'inc64': rates(loop('f(0, %d)' % POS, f=uwsgi.sharedarea_inc64), n, rounds),
@@ -264,7 +282,7 @@ def uwsgi_parts(n, rounds):
         return None, None, 'no uwsgi command (apt-get install uwsgi-core uwsgi-plugin-python3)'
     base = [exe, '--plugin', 'python3', '--sharedarea', '1', '--disable-logging']
     try:
-        one = run_part('uwsgi', n, rounds, argv=base + ['--pyrun', __file__])
+        one = run_part('uwsgi', n, rounds, argv=base + ['--pythonpath', stage_cpython(), '--pyrun', __file__])
     except Exception as e:
         return None, None, 'uWSGI run failed: %s' % e
     # 2 mules forked by the uWSGI master share area 0 and its lock, as 2 workers of one uWSGI do
@@ -295,6 +313,21 @@ def uwsgi_parts(n, rounds):
             p.wait()
         shutil.rmtree(d, ignore_errors=True)
     return one, two, None if two else 'uWSGI mules gave no result'
+
+
+def stage_cpython():
+    # sharedarea laid out as a plain package (with the built extension) for uWSGI's own interpreter
+    import sharedarea.port_cpython as port
+    dest = os.path.join(ROOT, 'build', 'cpy')
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(os.path.join(dest, 'sharedarea', 'port_cpython'))
+    for name in os.listdir(os.path.join(ROOT, 'core')):
+        if name.endswith('.py'):
+            shutil.copy(os.path.join(ROOT, 'core', name), os.path.join(dest, 'sharedarea'))
+    shutil.copy(os.path.join(ROOT, 'port_cpython', '__init__.py'), os.path.join(dest, 'sharedarea', 'port_cpython'))
+    if port.FAST:
+        shutil.copy(port._fast.__file__, os.path.join(dest, 'sharedarea', 'port_cpython'))
+    return dest
 
 
 def micropython_part(n, rounds):
@@ -342,21 +375,22 @@ def ratio(a, b):
 def table(res):
     lines = []
     sa, pure, uw, fl, mv = res['sharedarea'], res['sharedarea_pure'], res.get('uwsgi') or {}, res['floor'], res['mpvalue']
-    cols = ['op (M ops/s, median)', 'sa pages', 'sa file', 'sa pure', 'uWSGI', 'mp.Value', 'floor',
-            'sa/uWSGI', 'file/uWSGI', 'sa/floor']
+    iu = res.get('sa_in_uwsgi') or {}
+    cols = ['op (M ops/s, median)', 'sa pages', 'sa file', 'sa pure', 'uWSGI', 'sa in uWSGI', 'mp.Value', 'floor',
+            'sa/uWSGI', 'file/uWSGI', 'same interp.', 'sa/floor']
     rows = []
     for op in OPS:
         rows.append([op, fmt(sa['pages'][op]), fmt(sa['file'][op]), fmt(pure['pages'][op]), fmt(uw.get(op)),
-                     fmt(mv.get(op)), fmt(fl.get(op)), ratio(sa['pages'][op], uw.get(op)),
-                     ratio(sa['file'][op], uw.get(op)), ratio(sa['pages'][op], fl.get(op))])
+                     fmt(iu.get(op)), fmt(mv.get(op)), fmt(fl.get(op)), ratio(sa['pages'][op], uw.get(op)),
+                     ratio(sa['file'][op], uw.get(op)), ratio(iu.get(op), uw.get(op)), ratio(sa['pages'][op], fl.get(op))])
     rows.append(['inc64 function form', fmt(sa['function inc64']), '', fmt(pure['function inc64']), fmt(uw.get('inc64')),
-                 '', '', ratio(sa['function inc64'], uw.get('inc64')), '', ''])
+                 '', '', '', ratio(sa['function inc64'], uw.get('inc64')), '', '', ''])
     two = lambda x: None if not x or not x[0] else x[0]
     exact = lambda x: '' if not x or not x[0] else (' exact' if x[1] else ' LOST')
     rows.append(['inc64, 2 processes', fmt(two(sa['inc64 x2'])) + exact(sa['inc64 x2']), '',
                  fmt(two(pure['inc64 x2'])) + exact(pure['inc64 x2']), fmt(two(res.get('uwsgi2'))) + exact(res.get('uwsgi2')),
-                 fmt(two(mv['inc64 x2'])) + exact(mv['inc64 x2']), '', ratio(two(sa['inc64 x2']), two(res.get('uwsgi2'))),
-                 '', ''])
+                 '', fmt(two(mv['inc64 x2'])) + exact(mv['inc64 x2']), '', ratio(two(sa['inc64 x2']), two(res.get('uwsgi2'))),
+                 '', '', ''])
     w = [max(len(str(r[i])) for r in rows + [cols]) for i in range(len(cols))]
     lines.append('  '.join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(cols)))
     for r in rows:
@@ -365,6 +399,8 @@ def table(res):
         '%s %.2f..%.2f' % (op, sa['pages'][op][1] / 1e6, sa['pages'][op][2] / 1e6) for op in OPS))
     x2 = [(k, v[0]) for k, v in (('sa', sa['inc64 x2']), ('uWSGI', res.get('uwsgi2'))) if v and v[0]]
     lines.append('spread of inc64, 2 processes: ' + ', '.join('%s %.2f..%.2f' % (k, v[1] / 1e6, v[2] / 1e6) for k, v in x2))
+    lines.append('(sa = sharedarea object form in this venv\'s Python %s; "sa in uWSGI" = the same, run inside uWSGI\'s '
+                 'interpreter next to its binding; "same interp." = that over uWSGI)' % res['python'])
     if uw:
         lines.append('spread of uWSGI: ' + ', '.join('%s %.2f..%.2f' % (op, uw[op][1] / 1e6, uw[op][2] / 1e6) for op in OPS))
     for name, part in (('fast', sa), ('pure', pure)):
@@ -375,12 +411,15 @@ def table(res):
                         100 * wt['idle_cpu_ratio']))
     mp = res.get('micropython')
     if mp:
-        lines.append('MicroPython unix port (k ops/s, median): op, sharedarea, bare struct on a bytearray, bare/sharedarea')
+        lines.append('MicroPython unix port (k ops/s, median): op, sharedarea, bare struct on a bytearray, '
+                     'bare/sharedarea; and the least a locked op in Python costs (a call + _thread lock + struct)')
         for op in OPS:
             m = mp['micropython'][op]
-            lines.append('  %-13s %8.0f %8s %8s' % (op, m['sharedarea'][0] / 1e3,
-                                                    '%.0f' % (m['bare'][0] / 1e3) if m['bare'] else '-',
-                                                    '%.1fx' % (m['bare'][0] / m['sharedarea'][0]) if m['bare'] else '-'))
+            lm = m.get('locked minimum')
+            lines.append('  %-13s %8.0f %8s %8s %s' % (
+                op, m['sharedarea'][0] / 1e3, '%.0f' % (m['bare'][0] / 1e3) if m['bare'] else '-',
+                '%.1fx' % (m['bare'][0] / m['sharedarea'][0]) if m['bare'] else '-',
+                '   locked minimum %.0f, bare/that %.1fx' % (lm[0] / 1e3, m['bare'][0] / lm[0]) if lm else ''))
     for note in res['notes']:
         lines.append('note: ' + note)
     return '\n'.join(lines)
@@ -395,6 +434,7 @@ def chart(res, path):
         return 'no matplotlib: no chart (pip install matplotlib)'
     series = [('sharedarea (pages=)', res['sharedarea']['pages']), ('sharedarea (file=)', res['sharedarea']['file']),
               ('sharedarea pure Python', res['sharedarea_pure']['pages']), ('uWSGI binding', res.get('uwsgi') or {}),
+              ('sharedarea inside uWSGI', res.get('sa_in_uwsgi') or {}),
               ('multiprocessing.Value', res['mpvalue']), ('floor: mmap + struct', res['floor'])]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={'width_ratios': [3, 1]})
     width = 0.8 / len(series)
@@ -431,7 +471,8 @@ def main(argv):
     res = {'notes': [], 'n': n, 'rounds': rounds, 'python': sys.version.split()[0], 'smoke': smoke}
     # the machine's load drifts: every contender runs once per round, in turn, so drift hits them alike;
     # each figure is then the median (min, max) over the rounds
-    runs = {k: [] for k in ('sharedarea', 'sharedarea_pure', 'uwsgi', 'uwsgi2', 'mpvalue', 'floor', 'micropython')}
+    runs = {k: [] for k in ('sharedarea', 'sharedarea_pure', 'uwsgi', 'sa_in_uwsgi', 'uwsgi2', 'mpvalue', 'floor',
+                            'micropython')}
     notes = set()
     for r in range(rounds):
         first = r == 0
@@ -439,7 +480,8 @@ def main(argv):
         runs['sharedarea_pure'].append(run_part('sharedarea', max(n // 10, 1000), 1, trials // 4 if first else 0,
                                                 extra_env={'SHAREDAREA_PURE': '1'}))
         one, two, note = uwsgi_parts(n, 1)
-        runs['uwsgi'].append(one)
+        runs['uwsgi'].append(one and one['uwsgi'])
+        runs['sa_in_uwsgi'].append(one and one.get('sharedarea'))
         runs['uwsgi2'].append(two)
         notes.add(note)
         runs['mpvalue'].append(run_part('mpvalue', max(n // 4, 1000), 1))

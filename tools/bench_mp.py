@@ -89,9 +89,45 @@ def bare_write(n):
         b[16:80] = D
 
 
+# the least any locked op in Python can cost here: one call, a _thread lock, the struct op
+try:
+    import _thread
+    _lk = _thread.allocate_lock()
+except ImportError:
+    _lk = None
+
+
+def _min_inc(pos):
+    _lk.acquire()
+    v = unpack_from('<q', b, pos)[0] + 1
+    pack_into('<q', b, pos, v)
+    _lk.release()
+    return v
+
+
+def _min_read(pos):
+    _lk.acquire()
+    v = unpack_from('<q', b, pos)[0]
+    _lk.release()
+    return v
+
+
+def min_inc64(n, f=_min_inc):
+    for _ in range(n):
+        f(16)
+
+
+def min_read64(n, f=_min_read):
+    for _ in range(n):
+        f(16)
+
+
 out = {}
 for op, sa, bare in (('inc64', sa_inc64, bare_inc64), ('read64', sa_read64, bare_read64),
                      ('write64', sa_write64, bare_write64), ('read', sa_read, bare_read),
                      ('write', sa_write, bare_write), ('wlock+unlock', sa_lock, None)):
     out[op] = {'sharedarea': rate(sa), 'bare': rate(bare) if bare else None}
+if _lk:
+    out['inc64']['locked minimum'] = rate(min_inc64)
+    out['read64']['locked minimum'] = rate(min_read64)
 print(json.dumps({'micropython': out, 'version': sys.version}))
