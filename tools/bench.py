@@ -451,7 +451,7 @@ def chart(res, path):
     two = [('sharedarea', res['sharedarea']['inc64 x2']), ('pure', res['sharedarea_pure']['inc64 x2']),
            ('uWSGI', res.get('uwsgi2')), ('mp.Value', res['mpvalue']['inc64 x2'])]
     two = [(k, v[0]) for k, v in two if v and v[0]]
-    ax2.bar([k for k, _ in two], [v[0] / 1e6 for _, v in two], color=['C0', 'C2', 'C3', 'C4'][:len(two)],
+    ax2.bar([k for k, _ in two], [v[0] / 1e6 for _, v in two], color=[c for k, c in (('sharedarea', 'C0'), ('pure', 'C2'), ('uWSGI', 'C3'), ('mp.Value', 'C5')) if k in dict(two)],
             yerr=[[(v[0] - v[1]) / 1e6 for _, v in two], [(v[2] - v[0]) / 1e6 for _, v in two]], capsize=3)
     ax2.set_title('inc64 on one counter, 2 processes')
     ax2.set_ylabel('million ops/s, total')
