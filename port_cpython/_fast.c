@@ -23,6 +23,8 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -77,9 +79,26 @@ static void futex_wake(uint32_t *a)
     syscall(SYS_futex, a, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* is the process gone? An exited process that its parent has not reaped yet (a zombie) holds nothing
+ * either, and the parent may be the very process waiting for its lock */
 static int dead(uint32_t pid)
 {
-    return pid && pid != mypid && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+    if (!pid || pid == mypid)
+        return 0;
+    if (kill((pid_t)pid, 0) == -1)
+        return errno == ESRCH;
+    char path[48], buf[512];
+    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
 /* ------------------------------------------------------------------ the lock */

@@ -189,3 +189,24 @@ def test_many_threads_and_nesting_agree():
     for t in ts:
         t.join(60)
     assert a.read64(0) == 1200
+
+
+def test_holder_killed_before_its_parent_reaps_it():
+    # the parent waits for the lock while its dead child is still a zombie
+    a = new()
+    r, w = os.pipe()
+
+    def child():
+        a.wlock()
+        os.write(w, b'x')
+        time.sleep(60)
+    pid = fork(child)
+    assert os.read(r, 1) == b'x'
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    a.inc64(0)
+    assert time.monotonic() - t0 < 1.0
+    os.waitpid(pid, 0)
+    os.close(r)
+    os.close(w)
