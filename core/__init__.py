@@ -86,3 +86,6 @@ def _names():
 
 
 _names()
+# a port may swap in compiled versions of these functions (same behaviour)
+if hasattr(_port, 'functions'):
+    _port.functions(globals())

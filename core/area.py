@@ -37,6 +37,10 @@ class SharedArea:
         self._mem = mem
         self._s = mem.sync
         self._b = mem.buf
+        # a port may give the area compiled versions of its hot ops (same rules, same errors)
+        bind = getattr(mem, 'bind', None)
+        if bind:
+            bind(self)
 
     def __repr__(self):
         return '<SharedArea %d size=%d%s>' % (self.id, self.size, '' if self._b is not None else ' closed')

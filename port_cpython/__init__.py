@@ -17,6 +17,19 @@ PAGE_SIZE = mmap.PAGESIZE
 REGISTRY_LOCK = threading.Lock()
 _ident = threading.get_ident
 _META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
+_PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
+_PROTO_NAMES = {0: 'none recorded', 1: 'pure-Python (fcntl)', 2: 'compiled (_fast)'}
+
+# the compiled fast path (setup.py builds it where a compiler is present); SHAREDAREA_PURE=1 turns it off
+try:
+    if os.environ.get('SHAREDAREA_PURE', '') not in ('', '0'):
+        raise ImportError('SHAREDAREA_PURE is set')
+    from . import _fast
+except ImportError:
+    _fast = None
+FAST = _fast is not None
+_HOT = ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
+        'dec8 dec16 dec32 dec64 rlock wlock unlock').split()
 
 # futex(2) by ctypes, so wait() wakes at once instead of polling; absent elsewhere, wait() polls
 _NR_FUTEX = {'x86_64': 202, 'aarch64': 98, 'riscv64': 98, 'armv7l': 240, 'armv6l': 240, 'armv8l': 240,
@@ -41,15 +54,47 @@ def _futex_wake(addr):
     _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 1, 0x7FFFFFFF, None, None, 0)
 
 
+def _join(fd, m, proto, what):
+    # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining. One who
+    # joins alone clears lock state left by users that are gone and records its protocol; one who joins
+    # others must speak theirs, or the two paths would not exclude each other.
+    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
+            alone = True
+        except OSError:
+            alone = False
+        if alone:
+            m[16:_META] = bytes(_META - 16)
+            pack_into('<I', m, _PROTO, proto)
+        else:
+            theirs = unpack_from('<I', m, _PROTO)[0]
+            if theirs != proto:
+                raise SharedAreaError('%s is in use by processes with the %s lock; this one has the %s lock (set '
+                                      'SHAREDAREA_PURE alike in all of them)'
+                                      % (what, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
+        fcntl.lockf(fd, fcntl.LOCK_SH, 1, 2)
+    finally:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
+
+
 class _Sync:
     # Reader/writer lock that nests for its holder, plus the update counter and wait().
     # In a process: a Condition keeps who holds what (thread id -> depth). Between processes: an fcntl
     # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
-    def __init__(self, fd, key=None):
+    PROTOCOL = 1
+
+    def __init__(self, fd, key=None, what='the area'):
         self.fd = fd
         self.key = key
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
+        try:
+            _join(fd, self._m, self.PROTOCOL, what)
+        except BaseException:
+            self._m.close()
+            raise
         self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
         self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
         self._reset()
@@ -167,6 +212,44 @@ class _Sync:
         os.close(self.fd)  # drops any fcntl lock this process still had
 
 
+class _FastSync(_Sync):
+    # the same companion and counter, locked by the _fast extension: its methods are the C ones
+    PROTOCOL = 2
+
+    def __init__(self, fd, key=None, what='the area'):
+        self.fd = fd
+        self.key = key
+        self.refs = 1
+        self._m = mmap.mmap(fd, _META)
+        try:
+            _join(fd, self._m, self.PROTOCOL, what)
+        except BaseException:
+            self._m.close()
+            raise
+        self._w = None
+        self.c = c = _fast.Sync(self._m)
+        self.r, self.w, self.done, self.rl, self.wl, self.end = c.r, c.w, c.done, c.rl, c.wl, c.end
+        self.bump, self.count, self.wait = c.bump, c.count, c.wait
+        _SYNCS.add(self)
+
+    def _reset(self):
+        pass  # in a forked child the extension forgets the parent's holds itself (pthread_atfork)
+
+
+_SyncClass = _FastSync if _fast else _Sync
+_BY_ID = []  # id -> compiled Area, for the compiled sharedarea_<op>(id, ...) functions
+
+
+def functions(g):
+    # called by the core with its namespace: swap its sharedarea_<op> functions (and their aliases) for
+    # compiled ones that fall back to them for anything but a compiled area's id
+    if not _fast:
+        return
+    ops = dict((id(g['sharedarea_' + op]), op) for op in _HOT if 'sharedarea_' + op in g and 'lock' not in op)
+    for name, f in list(g.items()):
+        op = ops.get(id(f)) if name.startswith('sharedarea_') else None
+        if op:
+            g[name] = _fast.function(name, op, _BY_ID, f)
 _SYNCS = weakref.WeakSet()
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
 
@@ -174,6 +257,11 @@ _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process 
 def _after_fork():
     for s in list(_SYNCS):
         s._reset()
+        if s.key is not None:
+            try:
+                fcntl.lockf(s.fd, fcntl.LOCK_SH, 1, 2)  # the child is a user of the companion too
+            except OSError:
+                pass
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -185,7 +273,7 @@ def _anon_sync():
     else:
         fd = os.dup(tempfile.TemporaryFile().fileno())
     os.ftruncate(fd, _META)
-    return _Sync(fd)
+    return _SyncClass(fd)
 
 
 def _companion_dir():
@@ -209,12 +297,13 @@ def _file_sync(st):
     if s is not None:
         s.refs += 1
         return s
-    fd = os.open('%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1]), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+    name = '%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1])
+    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                  (st.st_mode & 0o666) | 0o600)
     try:
         if os.fstat(fd).st_size < _META:
             os.ftruncate(fd, _META)
-        s = _BY_KEY[key] = _Sync(fd, key)
+        s = _BY_KEY[key] = _SyncClass(fd, key, name)
     except BaseException:
         os.close(fd)
         raise
@@ -229,8 +318,22 @@ class _Mem:
         self.sync = sync
         self.obj = obj
         self._mm = mm
+        self._fast = None
+
+    def bind(self, area):
+        # called by the core with the new SharedArea: give it the compiled hot ops, if there are any
+        c = getattr(self.sync, 'c', None)
+        if c is not None:
+            self._fast = f = _fast.Area(self.buf, c, area)
+            for name in _HOT:
+                setattr(area, name, getattr(f, name))
+            while len(_BY_ID) <= area.id:
+                _BY_ID.append(None)
+            _BY_ID[area.id] = f
 
     def close(self):
+        if self._fast is not None:
+            self._fast.close()  # lets go of the buffer, so the mapping can be closed below
         try:
             self.buf.release()
             if self._mm is not None:

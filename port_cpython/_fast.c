@@ -1,0 +1,1083 @@
+/* sharedarea.port_cpython._fast: the CPython port's compiled fast path (Linux). One call = one C function:
+ * bounds checks, a process-shared reader/writer lock in the companion ("meta") page, the op, the update
+ * counter bump and its futex wake. Anything unusual (wrong types, out of range, closed) is handed back to
+ * the pure-Python method of the SharedArea, so errors and messages stay the core's.
+ *
+ * The lock lives in the meta page, next to the pure path's fields (u64 update counter at 0, u8 "someone
+ * waits" flag at 8):
+ *   16  u32 owner: pid of the process whose thread holds the write side (0 = free)
+ *   20  u32 sleepers on owner (so a release only makes the wake syscall when someone sleeps)
+ *   24  u32 protocol: written and checked by the Python side (2 = this lock)
+ *   28  u32 slots in use (high-water mark)
+ *   64 + 64*i  u64 reader slot i: high half = pid of the process it belongs to, low half = read holds
+ * A reader adds 1 to its process's slot, then looks at owner; a writer sets owner, then waits for every
+ * slot to drain. Both steps are sequentially consistent atomics, so one of the two always sees the other.
+ * A dead holder is found by kill(pid, 0) when a wait times out (every 50 ms): its owner word or its slot
+ * is cleared by compare-and-swap, so the next locker gets in well within 1 s.
+ * Who in this process holds what (thread id, nesting depth) is kept here, guarded by the GIL. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#if !defined(__linux__) || defined(Py_GIL_DISABLED)
+#error "the fast path needs Linux futexes and the GIL; the pure-Python port is used instead"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define M_COUNT 0
+#define M_FLAG 8
+#define M_OWNER 16
+#define M_SLEEP 20
+#define M_NSLOTS 28
+#define M_SLOTS 64
+#define SLOT_SIZE 64
+#define NSLOTS 62
+#define META_SIZE 4096
+#define SPIN 400
+#define NAP 0.05 /* seconds between dead-holder checks while waiting */
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define SUB(p, v) __atomic_sub_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define CAS(p, e, v) __atomic_compare_exchange_n((p), (e), (v), 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define RELAX() __asm__ __volatile__("yield")
+#else
+#define RELAX() ((void)0)
+#endif
+
+static PyObject *SharedAreaError;
+static uint32_t mypid;
+
+static int futex_wait(uint32_t *a, uint32_t v, double secs)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)secs;
+    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+    if (syscall(SYS_futex, a, FUTEX_WAIT, v, &ts, NULL, 0) == -1)
+        return errno;
+    return 0;
+}
+
+static void futex_wake(uint32_t *a)
+{
+    syscall(SYS_futex, a, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* is the process gone? An exited process that its parent has not reaped yet (a zombie) holds nothing
+ * either, and the parent may be the very process waiting for its lock */
+static int dead(uint32_t pid)
+{
+    if (!pid || pid == mypid)
+        return 0;
+    if (kill((pid_t)pid, 0) == -1)
+        return errno == ESRCH;
+    char path[48], buf[512];
+    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* ------------------------------------------------------------------ the lock */
+
+typedef struct {
+    unsigned long tid;
+    long depth;
+    int excl; /* this read hold took the write side (no reader slot was free) */
+} rhold;
+
+typedef struct SyncObject {
+    PyObject_HEAD
+    Py_buffer meta;
+    char *m;
+    uint64_t *count;
+    uint8_t *flag;
+    uint32_t *owner, *sleepers, *nslots;
+    int slot; /* -1: not claimed yet, -2: none free (reads take the write side) */
+    unsigned long wr_tid;
+    long wdepth;
+    rhold *rd;
+    Py_ssize_t nrd, cap;
+    struct SyncObject *next, *prev;
+} SyncObject;
+
+static SyncObject *all_syncs; /* every live Sync, so a forked child can forget what its parent held */
+
+static uint64_t *slot_at(SyncObject *s, int i)
+{
+    return (uint64_t *)(s->m + M_SLOTS + SLOT_SIZE * i);
+}
+
+/* the low half of a slot (its read count) as a futex word */
+static uint32_t *slot_word(SyncObject *s, int i)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (uint32_t *)slot_at(s, i);
+#else
+    return (uint32_t *)slot_at(s, i) + 1;
+#endif
+}
+
+static uint32_t *count_word(SyncObject *s)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (uint32_t *)s->count;
+#else
+    return (uint32_t *)s->count + 1;
+#endif
+}
+
+/* sleep while *a == v, for at most secs, without the GIL; 1 = timed out, 0 = woken or changed,
+ * -1 = a signal handler raised */
+static int nap(uint32_t *a, uint32_t v, double secs)
+{
+    int r;
+    Py_BEGIN_ALLOW_THREADS
+    r = futex_wait(a, v, secs);
+    Py_END_ALLOW_THREADS
+    if (PyErr_CheckSignals())
+        return -1;
+    return r == ETIMEDOUT;
+}
+
+static void wake_owner_sleepers(SyncObject *s)
+{
+    if (LOAD(s->sleepers))
+        futex_wake(s->owner);
+}
+
+/* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
+static int await_owner(SyncObject *s, int *spins)
+{
+    uint32_t v;
+    while ((v = LOAD(s->owner)) != 0) {
+        if (v != mypid && *spins < SPIN) {
+            (*spins)++;
+            RELAX();
+            continue;
+        }
+        ADD(s->sleepers, 1);
+        int r = nap(s->owner, v, NAP);
+        SUB(s->sleepers, 1);
+        if (r < 0)
+            return -1;
+        if (r == 1 && dead(v)) {
+            uint32_t e = v;
+            if (CAS(s->owner, &e, 0))
+                wake_owner_sleepers(s);
+        }
+    }
+    return 0;
+}
+
+static int claim_slot(SyncObject *s)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < NSLOTS; i++) {
+            uint64_t *p = slot_at(s, i);
+            uint64_t v = LOAD(p);
+            uint32_t pid = (uint32_t)(v >> 32);
+            if (pass == 0 ? (v == 0 || pid == mypid) : dead(pid)) {
+                /* a slot with our pid is a leftover of a dead process that had our pid */
+                if (CAS(p, &v, (uint64_t)mypid << 32)) {
+                    uint32_t n = LOAD(s->nslots);
+                    while (n < (uint32_t)i + 1 && !CAS(s->nslots, &n, (uint32_t)i + 1))
+                        ;
+                    return i;
+                }
+            }
+        }
+    }
+    return -2;
+}
+
+static void wr_release(SyncObject *s)
+{
+    STORE(s->owner, 0);
+    wake_owner_sleepers(s);
+}
+
+/* take the write side: the owner word, then wait for every reader slot to drain */
+static int wr_acquire(SyncObject *s)
+{
+    int spins = 0;
+    for (;;) {
+        uint32_t v = 0;
+        if (CAS(s->owner, &v, mypid))
+            break;
+        if (await_owner(s, &spins))
+            return -1;
+    }
+    uint32_t n = LOAD(s->nslots);
+    for (uint32_t i = 0; i < n && i < NSLOTS; i++) {
+        uint64_t *p = slot_at(s, (int)i);
+        spins = 0;
+        for (;;) {
+            uint64_t v = LOAD(p);
+            uint32_t k = (uint32_t)v;
+            if (!k)
+                break;
+            if (spins < SPIN && (uint32_t)(v >> 32) != mypid) {
+                spins++;
+                RELAX();
+                continue;
+            }
+            int r = nap(slot_word(s, (int)i), k, NAP);
+            if (r < 0) {
+                wr_release(s);
+                return -1;
+            }
+            if (r == 1 && dead((uint32_t)(v >> 32)))
+                CAS(p, &v, 0); /* the dead process's read holds go with its slot */
+        }
+    }
+    return 0;
+}
+
+static void rd_release(SyncObject *s)
+{
+    uint64_t v = SUB(slot_at(s, s->slot), 1);
+    if (!(uint32_t)v && LOAD(s->owner))
+        futex_wake(slot_word(s, s->slot));
+}
+
+/* take the read side; 0 = shared, 1 = took the write side instead (no slot), -1 = error */
+static int rd_acquire(SyncObject *s)
+{
+    if (s->slot < 0) {
+        if (s->slot == -1)
+            s->slot = claim_slot(s);
+        if (s->slot < 0)
+            return wr_acquire(s) ? -1 : 1;
+    }
+    uint64_t *p = slot_at(s, s->slot);
+    int spins = 0;
+    for (;;) {
+        ADD(p, 1);
+        if (!LOAD(s->owner))
+            return 0;
+        rd_release(s);
+        if (await_owner(s, &spins))
+            return -1;
+    }
+}
+
+static Py_ssize_t find_rd(SyncObject *s, unsigned long me)
+{
+    for (Py_ssize_t i = 0; i < s->nrd; i++)
+        if (s->rd[i].tid == me)
+            return i;
+    return -1;
+}
+
+/* around a single op: 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken,
+ * -1 = error set, -2 = a write while this thread holds rlock (the core raises the error) */
+static inline int op_enter(SyncObject *s, int write)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (s->wr_tid == me)
+        return 0;
+    if (s->nrd && find_rd(s, me) >= 0)
+        return write ? -2 : 0;
+    if (write)
+        return wr_acquire(s) ? -1 : 2;
+    int r = rd_acquire(s);
+    return r < 0 ? -1 : r + 1;
+}
+
+static inline void op_leave(SyncObject *s, int h)
+{
+    if (h == 1)
+        rd_release(s);
+    else if (h == 2)
+        wr_release(s);
+}
+
+static inline void bump(SyncObject *s)
+{
+    ADD(s->count, 1);
+    if (LOAD(s->flag)) {
+        STORE(s->flag, 0);
+        futex_wake(count_word(s));
+    }
+}
+
+/* the core's sync interface: r/w enter (nesting), end leaves the innermost hold */
+static PyObject *S_w(SyncObject *s, PyObject *unused)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (s->wr_tid == me) {
+        s->wdepth++;
+        Py_RETURN_NONE;
+    }
+    if (s->nrd && find_rd(s, me) >= 0) {
+        PyErr_SetString(SharedAreaError, "this thread holds rlock on the area; a write needs wlock (unlock first)");
+        return NULL;
+    }
+    if (wr_acquire(s))
+        return NULL;
+    s->wr_tid = me;
+    s->wdepth = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *S_r(SyncObject *s, PyObject *unused)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (s->wr_tid == me) {
+        s->wdepth++;
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t i = s->nrd ? find_rd(s, me) : -1;
+    if (i >= 0) {
+        s->rd[i].depth++;
+        Py_RETURN_NONE;
+    }
+    int r = rd_acquire(s);
+    if (r < 0)
+        return NULL;
+    /* the acquire may have let other threads run (and append): make room only now */
+    if (s->nrd == s->cap) {
+        Py_ssize_t cap = s->cap ? s->cap * 2 : 4;
+        rhold *n = PyMem_Realloc(s->rd, cap * sizeof(rhold));
+        if (!n) {
+            if (r)
+                wr_release(s);
+            else
+                rd_release(s);
+            return PyErr_NoMemory();
+        }
+        s->rd = n;
+        s->cap = cap;
+    }
+    s->rd[s->nrd].tid = me;
+    s->rd[s->nrd].depth = 1;
+    s->rd[s->nrd].excl = r;
+    s->nrd++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *S_end(SyncObject *s, PyObject *unused)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (s->wr_tid == me) {
+        if (!--s->wdepth) {
+            s->wr_tid = 0;
+            wr_release(s);
+        }
+        Py_RETURN_TRUE;
+    }
+    Py_ssize_t i = s->nrd ? find_rd(s, me) : -1;
+    if (i < 0)
+        Py_RETURN_FALSE;
+    if (!--s->rd[i].depth) {
+        int excl = s->rd[i].excl;
+        s->rd[i] = s->rd[--s->nrd];
+        if (excl)
+            wr_release(s);
+        else
+            rd_release(s);
+    }
+    Py_RETURN_TRUE;
+}
+
+static PyObject *S_bump(SyncObject *s, PyObject *unused)
+{
+    bump(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *S_count(SyncObject *s, PyObject *unused)
+{
+    return PyLong_FromUnsignedLongLong(LOAD(s->count));
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* wait(freq_ms, timeout_s): True once the counter moves, False at the timeout (0 = none). The futex
+ * sleep is cut into freq-long naps only so that signal handlers run. */
+static PyObject *S_wait(SyncObject *s, PyObject *args)
+{
+    double freq, timeout;
+    if (!PyArg_ParseTuple(args, "dd", &freq, &timeout))
+        return NULL;
+    uint64_t c0 = LOAD(s->count);
+    double end = timeout > 0 ? now() + timeout : 0, step = freq / 1000.0;
+    for (;;) {
+        STORE(s->flag, 1); /* ask updaters to wake us; set before the counter is read again */
+        if (LOAD(s->count) != c0)
+            Py_RETURN_TRUE;
+        double t = step;
+        if (end) {
+            t = end - now();
+            if (t <= 0)
+                Py_RETURN_FALSE;
+            if (t > step)
+                t = step;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        futex_wait(count_word(s), (uint32_t)c0, t);
+        Py_END_ALLOW_THREADS
+        if (PyErr_CheckSignals())
+            return NULL;
+    }
+}
+
+/* what this process holds, for tests and the benchmark: (owner pid, our slot, write depth, readers) */
+static PyObject *S_state(SyncObject *s, PyObject *unused)
+{
+    return Py_BuildValue("(Iiln)", LOAD(s->owner), s->slot, s->wdepth, s->nrd);
+}
+
+static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
+{
+    PyObject *obj;
+    if (!PyArg_ParseTuple(args, "O", &obj))
+        return -1;
+    if (s->m) {
+        PyErr_SetString(PyExc_TypeError, "Sync is already set up");
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, &s->meta, PyBUF_WRITABLE) < 0)
+        return -1;
+    if (s->meta.len < META_SIZE || ((uintptr_t)s->meta.buf & 63)) {
+        PyBuffer_Release(&s->meta);
+        PyErr_SetString(PyExc_ValueError, "the meta buffer must be 4096 bytes, 64-byte aligned");
+        return -1;
+    }
+    s->m = s->meta.buf;
+    s->count = (uint64_t *)(s->m + M_COUNT);
+    s->flag = (uint8_t *)(s->m + M_FLAG);
+    s->owner = (uint32_t *)(s->m + M_OWNER);
+    s->sleepers = (uint32_t *)(s->m + M_SLEEP);
+    s->nslots = (uint32_t *)(s->m + M_NSLOTS);
+    s->slot = -1;
+    s->next = all_syncs;
+    s->prev = NULL;
+    if (all_syncs)
+        all_syncs->prev = s;
+    all_syncs = s;
+    return 0;
+}
+
+static void S_dealloc(SyncObject *s)
+{
+    if (s->m) {
+        /* leave what this process still holds, so the others go on */
+        if (s->wr_tid)
+            wr_release(s);
+        for (Py_ssize_t i = 0; i < s->nrd; i++)
+            if (s->rd[i].excl)
+                wr_release(s);
+            else
+                rd_release(s);
+        if (s->slot >= 0) {
+            uint64_t *p = slot_at(s, s->slot);
+            uint64_t v = (uint64_t)mypid << 32;
+            CAS(p, &v, 0);
+        }
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            all_syncs = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        PyBuffer_Release(&s->meta);
+    }
+    PyMem_Free(s->rd);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyMethodDef S_methods[] = {
+    {"r", (PyCFunction)S_r, METH_NOARGS, "enter for reading (nests)"},
+    {"w", (PyCFunction)S_w, METH_NOARGS, "enter for writing (nests)"},
+    {"rl", (PyCFunction)S_r, METH_NOARGS, "rlock"},
+    {"wl", (PyCFunction)S_w, METH_NOARGS, "wlock"},
+    {"end", (PyCFunction)S_end, METH_NOARGS, "leave the innermost hold; False when none"},
+    {"done", (PyCFunction)S_end, METH_NOARGS, "leave after an op"},
+    {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
+    {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
+    {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s)"},
+    {"state", (PyCFunction)S_state, METH_NOARGS, "(owner pid, slot, write depth, read holders)"},
+    {NULL}};
+
+static PyTypeObject SyncType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
+    .tp_basicsize = sizeof(SyncObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Sync(meta): the process-shared lock, update counter and wait() over a 4096-byte meta page",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)S_init,
+    .tp_dealloc = (destructor)S_dealloc,
+    .tp_methods = S_methods,
+};
+
+static void after_fork_child(void)
+{
+    mypid = (uint32_t)getpid();
+    for (SyncObject *s = all_syncs; s; s = s->next) {
+        s->slot = -1;
+        s->wr_tid = 0;
+        s->wdepth = 0;
+        s->nrd = 0;
+    }
+}
+
+/* ------------------------------------------------------------------ the area's hot ops */
+
+typedef struct {
+    PyObject_HEAD
+    Py_buffer buf;
+    int has_buf, closed, busy;
+    char *p;
+    Py_ssize_t size;
+    SyncObject *s;
+    PyObject *area; /* the SharedArea, whose pure-Python methods handle every unusual call */
+} AreaObject;
+
+static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (!a->area) {
+        PyErr_SetString(SharedAreaError, "sharedarea is closed");
+        return NULL;
+    }
+    PyObject *f = PyObject_GetAttrString((PyObject *)Py_TYPE(a->area), name);
+    if (!f)
+        return NULL;
+    Py_ssize_t nkw = kw ? PyTuple_GET_SIZE(kw) : 0;
+    PyObject *small[8], **v = small;
+    if (nargs + nkw + 1 > 8) {
+        v = PyMem_Malloc((nargs + nkw + 1) * sizeof(PyObject *));
+        if (!v) {
+            Py_DECREF(f);
+            return PyErr_NoMemory();
+        }
+    }
+    v[0] = a->area;
+    for (Py_ssize_t i = 0; i < nargs + nkw; i++)
+        v[i + 1] = args[i];
+    PyObject *r = PyObject_Vectorcall(f, v, nargs + 1, kw);
+    if (v != small)
+        PyMem_Free(v);
+    Py_DECREF(f);
+    return r;
+}
+
+static void area_drop_buffer(AreaObject *a)
+{
+    if (a->has_buf && !a->busy) {
+        a->has_buf = 0;
+        PyBuffer_Release(&a->buf);
+    }
+}
+
+/* lock around an op; after a wait the area may have been closed by another thread: then give up */
+static inline int enter(AreaObject *a, int write)
+{
+    a->busy++;
+    int h = op_enter(a->s, write);
+    a->busy--;
+    if (h >= 0 && a->closed) {
+        op_leave(a->s, h);
+        area_drop_buffer(a);
+        return -2;
+    }
+    return h;
+}
+
+/* pos as a C index, or -1 when the pure path must look at it */
+static inline Py_ssize_t getpos(AreaObject *a, PyObject *o, Py_ssize_t n)
+{
+    if (a->closed || !PyLong_CheckExact(o))
+        return -1;
+    Py_ssize_t pos = PyLong_AsSsize_t(o);
+    if (pos < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (pos >= a->size || n > a->size - pos)
+        return -1;
+    return pos;
+}
+
+static inline uint64_t ld(const char *q, int w)
+{
+    uint64_t v = 0;
+    switch (w) {
+    case 1: return (uint8_t)*q;
+    case 2: { uint16_t x; memcpy(&x, q, 2); v = x; break; }
+    case 4: { uint32_t x; memcpy(&x, q, 4); v = x; break; }
+    default: memcpy(&v, q, 8);
+    }
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (w == 2) v = __builtin_bswap16((uint16_t)v);
+    else if (w == 4) v = __builtin_bswap32((uint32_t)v);
+    else if (w == 8) v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline void st(char *q, int w, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (w == 2) v = __builtin_bswap16((uint16_t)v);
+    else if (w == 4) v = __builtin_bswap32((uint32_t)v);
+    else if (w == 8) v = __builtin_bswap64(v);
+#endif
+    switch (w) {
+    case 1: *q = (char)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(q, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(q, &x, 4); break; }
+    default: memcpy(q, &v, 8);
+    }
+}
+
+static inline int64_t sign(uint64_t v, int w)
+{
+    if (w == 8)
+        return (int64_t)v;
+    int b = w * 8;
+    v &= (1ULL << b) - 1;
+    return (v >> (b - 1)) ? (int64_t)v - (int64_t)(1ULL << b) : (int64_t)v;
+}
+
+/* a value that fits w bytes, signed or unsigned, as raw bits; 0 = the pure path decides */
+static inline int getval(PyObject *o, int w, uint64_t *out)
+{
+    if (!PyLong_CheckExact(o))
+        return 0;
+    int ovf;
+    long long x = PyLong_AsLongLongAndOverflow(o, &ovf);
+    if (ovf) {
+        if (w != 8 || ovf < 0)
+            return 0;
+        unsigned long long u = PyLong_AsUnsignedLongLong(o);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        *out = u;
+        return 1;
+    }
+    if (x == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (w < 8) {
+        long long lo = -(1LL << (w * 8 - 1)), hi = 1LL << (w * 8);
+        if (x < lo || x >= hi)
+            return 0;
+    }
+    *out = (uint64_t)x;
+    return 1;
+}
+
+static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, int w,
+                              const char *name)
+{
+    Py_ssize_t pos;
+    int h;
+    if (nargs != 1 || kw || (pos = getpos(a, args[0], w)) < 0 || (h = enter(a, 0)) == -2)
+        return slow(a, name, args, nargs, kw);
+    if (h < 0)
+        return NULL;
+    uint64_t v = ld(a->p + pos, w);
+    op_leave(a->s, h);
+    return PyLong_FromLongLong(sign(v, w));
+}
+
+static inline PyObject *writeN(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, int w,
+                               const char *name)
+{
+    Py_ssize_t pos;
+    uint64_t v;
+    int h;
+    if (nargs != 2 || kw || (pos = getpos(a, args[0], w)) < 0 || !getval(args[1], w, &v) ||
+        (h = enter(a, 1)) == -2)
+        return slow(a, name, args, nargs, kw);
+    if (h < 0)
+        return NULL;
+    st(a->p + pos, w, v);
+    bump(a->s);
+    op_leave(a->s, h);
+    Py_RETURN_NONE;
+}
+
+static inline PyObject *addN(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, int w,
+                             int neg, const char *name)
+{
+    Py_ssize_t pos;
+    uint64_t v = 1;
+    int h;
+    if (nargs < 1 || nargs > 2 || kw || (pos = getpos(a, args[0], w)) < 0 || (nargs == 2 && !getval(args[1], w, &v)) ||
+        (h = enter(a, 1)) == -2)
+        return slow(a, name, args, nargs, kw);
+    if (h < 0)
+        return NULL;
+    char *q = a->p + pos;
+    uint64_t n = neg ? ld(q, w) - v : ld(q, w) + v;
+    st(q, w, n);
+    bump(a->s);
+    op_leave(a->s, h);
+    return PyLong_FromLongLong(sign(n, w));
+}
+
+#define OPS(W, B)                                                                                            \
+    static PyObject *A_read##B(AreaObject *a, PyObject *const *g, Py_ssize_t n, PyObject *k)                 \
+    {                                                                                                        \
+        return readN(a, g, n, k, W, "read" #B);                                                              \
+    }                                                                                                        \
+    static PyObject *A_write##B(AreaObject *a, PyObject *const *g, Py_ssize_t n, PyObject *k)                \
+    {                                                                                                        \
+        return writeN(a, g, n, k, W, "write" #B);                                                            \
+    }                                                                                                        \
+    static PyObject *A_inc##B(AreaObject *a, PyObject *const *g, Py_ssize_t n, PyObject *k)                  \
+    {                                                                                                        \
+        return addN(a, g, n, k, W, 0, "inc" #B);                                                             \
+    }                                                                                                        \
+    static PyObject *A_dec##B(AreaObject *a, PyObject *const *g, Py_ssize_t n, PyObject *k)                  \
+    {                                                                                                        \
+        return addN(a, g, n, k, W, 1, "dec" #B);                                                             \
+    }
+OPS(1, 8)
+OPS(2, 16)
+OPS(4, 32)
+OPS(8, 64)
+
+static PyObject *A_read(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    Py_ssize_t pos, n = 0;
+    int h;
+    if (nargs < 1 || nargs > 2 || kw || a->closed || !PyLong_CheckExact(args[0]))
+        goto slow;
+    if (nargs == 2) {
+        if (!PyLong_CheckExact(args[1]) || (n = PyLong_AsSsize_t(args[1])) < 0) {
+            PyErr_Clear();
+            goto slow;
+        }
+    }
+    if (!n) {
+        pos = PyLong_AsSsize_t(args[0]);
+        if (pos < 0 || pos >= a->size) {
+            PyErr_Clear();
+            goto slow;
+        }
+        n = a->size - pos;
+    }
+    if ((pos = getpos(a, args[0], n)) < 0)
+        goto slow;
+    PyObject *r = PyBytes_FromStringAndSize(NULL, n);
+    if (!r)
+        return NULL;
+    if ((h = enter(a, 0)) == -2) {
+        Py_DECREF(r);
+        goto slow;
+    }
+    if (h < 0) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    memcpy(PyBytes_AS_STRING(r), a->p + pos, n);
+    op_leave(a->s, h);
+    return r;
+slow:
+    return slow(a, "read", args, nargs, kw);
+}
+
+static PyObject *A_write(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    Py_ssize_t pos;
+    Py_buffer b;
+    int h;
+    if (nargs != 2 || kw || a->closed || PyUnicode_Check(args[1]) || !PyObject_CheckBuffer(args[1]))
+        goto slow;
+    if (PyObject_GetBuffer(args[1], &b, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        goto slow;
+    }
+    if ((pos = getpos(a, args[0], b.len)) < 0 || (h = enter(a, 1)) == -2) {
+        PyBuffer_Release(&b);
+        goto slow;
+    }
+    if (h < 0) {
+        PyBuffer_Release(&b);
+        return NULL;
+    }
+    memmove(a->p + pos, b.buf, b.len);
+    bump(a->s);
+    op_leave(a->s, h);
+    PyBuffer_Release(&b);
+    Py_RETURN_NONE;
+slow:
+    return slow(a, "write", args, nargs, kw);
+}
+
+/* rlock()/wlock() return the SharedArea, for `with area.wlock():` */
+static PyObject *A_lock(AreaObject *a, int write, const char *name)
+{
+    if (a->closed || !a->area)
+        return slow(a, name, NULL, 0, NULL);
+    a->busy++;
+    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
+    a->busy--;
+    if (a->closed)
+        area_drop_buffer(a);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_INCREF(a->area);
+    return a->area;
+}
+
+static PyObject *A_rlock(AreaObject *a, PyObject *unused)
+{
+    return A_lock(a, 0, "rlock");
+}
+
+static PyObject *A_wlock(AreaObject *a, PyObject *unused)
+{
+    return A_lock(a, 1, "wlock");
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *unused)
+{
+    if (a->closed)
+        return slow(a, "unlock", NULL, 0, NULL);
+    PyObject *r = S_end(a->s, NULL);
+    if (r == Py_True) {
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    Py_XDECREF(r);
+    return slow(a, "unlock", NULL, 0, NULL); /* holds nothing: the core raises its error */
+}
+
+static PyObject *A_close(AreaObject *a, PyObject *unused)
+{
+    a->closed = 1;
+    area_drop_buffer(a);
+    Py_RETURN_NONE;
+}
+
+static int A_init(AreaObject *a, PyObject *args, PyObject *kw)
+{
+    PyObject *buf, *area;
+    SyncObject *s;
+    if (!PyArg_ParseTuple(args, "OO!O", &buf, &SyncType, &s, &area))
+        return -1;
+    if (a->has_buf || a->s) {
+        PyErr_SetString(PyExc_TypeError, "Area is already set up");
+        return -1;
+    }
+    if (PyObject_GetBuffer(buf, &a->buf, PyBUF_WRITABLE) < 0)
+        return -1;
+    a->has_buf = 1;
+    a->p = a->buf.buf;
+    a->size = a->buf.len;
+    Py_INCREF(s);
+    a->s = s;
+    Py_INCREF(area);
+    a->area = area;
+    return 0;
+}
+
+static int A_traverse(AreaObject *a, visitproc visit, void *arg)
+{
+    Py_VISIT(a->area);
+    Py_VISIT(a->s);
+    return 0;
+}
+
+static int A_clear(AreaObject *a)
+{
+    Py_CLEAR(a->area);
+    return 0;
+}
+
+static void A_dealloc(AreaObject *a)
+{
+    PyObject_GC_UnTrack(a);
+    A_clear(a);
+    a->busy = 0;
+    area_drop_buffer(a);
+    Py_CLEAR(a->s);
+    Py_TYPE(a)->tp_free((PyObject *)a);
+}
+
+#define FC (PyCFunction)(void (*)(void))
+#define FAST METH_FASTCALL | METH_KEYWORDS
+#define ROW(B)                                                                                               \
+    {"read" #B, FC A_read##B, FAST, NULL}, {"write" #B, FC A_write##B, FAST, NULL},                          \
+        {"inc" #B, FC A_inc##B, FAST, NULL}, {"dec" #B, FC A_dec##B, FAST, NULL},
+
+static PyMethodDef A_methods[] = {
+    ROW(8) ROW(16) ROW(32) ROW(64)
+    {"read", FC A_read, FAST, NULL},
+    {"write", FC A_write, FAST, NULL},
+    {"rlock", (PyCFunction)A_rlock, METH_NOARGS, NULL},
+    {"wlock", (PyCFunction)A_wlock, METH_NOARGS, NULL},
+    {"unlock", (PyCFunction)A_unlock, METH_NOARGS, NULL},
+    {"close", (PyCFunction)A_close, METH_NOARGS, "stop using the area's memory"},
+    {NULL}};
+
+static PyTypeObject AreaType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Area",
+    .tp_basicsize = sizeof(AreaObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Area(buffer, sync, sharedarea): compiled read/write/readN/writeN/incN/decN for one area",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)A_init,
+    .tp_dealloc = (destructor)A_dealloc,
+    .tp_traverse = (traverseproc)A_traverse,
+    .tp_clear = (inquiry)A_clear,
+    .tp_methods = A_methods,
+};
+
+/* ------------------------------------------------------------------ uWSGI's function form */
+
+/* sharedarea_<op>(id, ...): looks the id up in the port's list of Areas (index = id) and makes the
+ * Area's call; any other id (unknown, not compiled, not an int) goes to the core's Python function */
+typedef PyObject *(*areafn)(AreaObject *, PyObject *const *, Py_ssize_t, PyObject *);
+
+typedef struct {
+    PyObject_HEAD
+    areafn fn;
+    PyObject *areas, *fallback;
+} FnObject;
+
+static void F_dealloc(FnObject *f)
+{
+    Py_XDECREF(f->areas);
+    Py_XDECREF(f->fallback);
+    Py_TYPE(f)->tp_free((PyObject *)f);
+}
+
+static PyTypeObject FnType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Fn",
+    .tp_basicsize = sizeof(FnObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)F_dealloc,
+};
+
+static PyObject *F_call(FnObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs >= 1 && PyLong_CheckExact(args[0])) {
+        Py_ssize_t id = PyLong_AsSsize_t(args[0]);
+        if (id >= 0 && id < PyList_GET_SIZE(f->areas)) {
+            PyObject *a = PyList_GET_ITEM(f->areas, id);
+            if (Py_TYPE(a) == &AreaType && !((AreaObject *)a)->closed)
+                return f->fn((AreaObject *)a, args + 1, nargs - 1, kw);
+        }
+        PyErr_Clear();
+    }
+    return PyObject_Vectorcall(f->fallback, args, nargs, kw);
+}
+
+static struct {
+    const char *op;
+    areafn fn;
+} FNS[] = {
+#define FROW(B) {"read" #B, A_read##B}, {"write" #B, A_write##B}, {"inc" #B, A_inc##B}, {"dec" #B, A_dec##B},
+    FROW(8) FROW(16) FROW(32) FROW(64)
+    {"read", A_read}, {"write", A_write}, {NULL, NULL}};
+
+/* one PyMethodDef per name, kept for the life of the process (a builtin function points at its def) */
+static PyObject *M_function(PyObject *mod, PyObject *args)
+{
+    const char *name, *op;
+    PyObject *areas, *fallback;
+    if (!PyArg_ParseTuple(args, "ssO!O", &name, &op, &PyList_Type, &areas, &fallback))
+        return NULL;
+    for (int i = 0; FNS[i].op; i++) {
+        if (strcmp(FNS[i].op, op))
+            continue;
+        FnObject *f = PyObject_New(FnObject, &FnType);
+        if (!f)
+            return NULL;
+        f->fn = FNS[i].fn;
+        Py_INCREF(areas);
+        f->areas = areas;
+        Py_INCREF(fallback);
+        f->fallback = fallback;
+        PyMethodDef *def = PyMem_Calloc(1, sizeof(PyMethodDef));
+        char *nm = PyMem_Malloc(strlen(name) + 1);
+        if (!def || !nm) {
+            Py_DECREF(f);
+            return PyErr_NoMemory();
+        }
+        strcpy(nm, name);
+        def->ml_name = nm;
+        def->ml_meth = (PyCFunction)(void (*)(void))F_call;
+        def->ml_flags = METH_FASTCALL | METH_KEYWORDS;
+        def->ml_doc = NULL;
+        PyObject *r = PyCFunction_NewEx(def, (PyObject *)f, NULL);
+        Py_DECREF(f);
+        return r;
+    }
+    PyErr_Format(PyExc_ValueError, "no compiled op %s", op);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"function", M_function, METH_VARARGS, "function(name, op, areas, fallback): a compiled sharedarea_<op>"},
+    {NULL}};
+
+static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
+                                        "sharedarea's compiled fast path for CPython on Linux", -1, module_methods};
+
+PyMODINIT_FUNC PyInit__fast(void)
+{
+    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0)
+        return NULL;
+    PyObject *core = PyImport_ImportModule("sharedarea.area");
+    if (!core)
+        return NULL;
+    SharedAreaError = PyObject_GetAttrString(core, "SharedAreaError");
+    Py_DECREF(core);
+    if (!SharedAreaError)
+        return NULL;
+    PyObject *m = PyModule_Create(&fastmodule);
+    if (!m)
+        return NULL;
+    mypid = (uint32_t)getpid();
+    static int forkhook;
+    if (!forkhook) {
+        pthread_atfork(NULL, NULL, after_fork_child);
+        forkhook = 1;
+    }
+    Py_INCREF(&SyncType);
+    Py_INCREF(&AreaType);
+    if (PyModule_AddObject(m, "Sync", (PyObject *)&SyncType) < 0 ||
+        PyModule_AddObject(m, "Area", (PyObject *)&AreaType) < 0 ||
+        PyModule_AddIntConstant(m, "PROTOCOL", 2) < 0)
+        return NULL;
+    return m;
+}
