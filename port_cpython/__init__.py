@@ -1,5 +1,6 @@
 # CPython backend: memory as shared mmap (anonymous, file, fd), ctypes for ptr=, locks that hold between
 # threads and processes (fcntl record locks, freed by the kernel when a holder dies), futex wake-ups.
+import atexit
 import ctypes
 import fcntl
 import mmap
@@ -54,12 +55,19 @@ def _futex_wake(addr):
     _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 1, 0x7FFFFFFF, None, None, 0)
 
 
-def _join(fd, m, proto, what):
-    # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining. One who
-    # joins alone clears lock state left by users that are gone and records its protocol; one who joins
-    # others must speak theirs, or the two paths would not exclude each other.
+class _Unlinked(Exception):
+    pass  # the companion was removed by its last user between our open() and our join: open it again
+
+
+def _join(fd, m, proto, what, named=False):
+    # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining (and the
+    # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
+    # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
+    # each other.
     fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
     try:
+        if named and not _same_file(what, fd):
+            raise _Unlinked()
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
             alone = True
@@ -79,6 +87,26 @@ def _join(fd, m, proto, what):
         fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
 
 
+def _same_file(path, fd):
+    try:
+        a, b = os.stat(path), os.fstat(fd)
+    except FileNotFoundError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _leave(fd, path):
+    # the last user of a file's companion removes it, so /dev/shm does not fill up with them; joining
+    # and this unlink are serialised on byte 1, and a joiner that finds its companion unlinked starts over
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
+    except OSError:
+        return  # others still use it
+    if _same_file(path, fd):
+        os.unlink(path)
+
+
 class _Sync:
     # Reader/writer lock that nests for its holder, plus the update counter and wait().
     # In a process: a Condition keeps who holds what (thread id -> depth). Between processes: an fcntl
@@ -91,7 +119,7 @@ class _Sync:
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
         try:
-            _join(fd, self._m, self.PROTOCOL, what)
+            _join(fd, self._m, self.PROTOCOL, what, key is not None)
         except BaseException:
             self._m.close()
             raise
@@ -209,6 +237,8 @@ class _Sync:
             self._m.close()
         except BufferError:
             pass  # a wait() in another thread still has it; it goes with the last reference
+        if self.key is not None:
+            _leave(self.fd, self.path)
         os.close(self.fd)  # drops any fcntl lock this process still had
 
 
@@ -222,7 +252,7 @@ class _FastSync(_Sync):
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
         try:
-            _join(fd, self._m, self.PROTOCOL, what)
+            _join(fd, self._m, self.PROTOCOL, what, key is not None)
         except BaseException:
             self._m.close()
             raise
@@ -267,6 +297,18 @@ def _after_fork():
 os.register_at_fork(after_in_child=_after_fork)
 
 
+def _at_exit():
+    # a program that ends without close() still removes the companions it was the last user of
+    for s in list(_BY_KEY.values()):
+        try:
+            _leave(s.fd, s.path)
+        except OSError:
+            pass
+
+
+atexit.register(_at_exit)
+
+
 def _anon_sync():
     if hasattr(os, 'memfd_create'):
         fd = os.memfd_create('sharedarea-meta', os.MFD_CLOEXEC)
@@ -298,16 +340,19 @@ def _file_sync(st):
         s.refs += 1
         return s
     name = '%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1])
-    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                 (st.st_mode & 0o666) | 0o600)
-    try:
-        if os.fstat(fd).st_size < _META:
-            os.ftruncate(fd, _META)
-        s = _BY_KEY[key] = _SyncClass(fd, key, name)
-    except BaseException:
-        os.close(fd)
-        raise
-    return s
+    while True:
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, (st.st_mode & 0o666) | 0o600)
+        try:
+            if os.fstat(fd).st_size < _META:
+                os.ftruncate(fd, _META)
+            s = _BY_KEY[key] = _SyncClass(fd, key, name)
+            s.path = name
+            return s
+        except _Unlinked:
+            os.close(fd)
+        except BaseException:
+            os.close(fd)
+            raise
 
 
 class _Mem:

@@ -8,7 +8,6 @@ import tempfile
 import time
 
 import sharedarea
-from sharedarea import port_cpython
 
 
 def child(path, job, n):
@@ -75,10 +74,7 @@ def main(trials=200):
         print('inc64, 2 processes: %.0f ops/s together (total %d, %s)'
               % (2 * n / max(secs), total, 'exact' if total == 2 * n else 'WRONG'))
     finally:
-        c = port_cpython.companion(path)
-        a.close()
-        if c:
-            os.unlink(c)
+        a.close()  # the last user removes the companion too
         os.unlink(path)
         os.rmdir(d)
 

@@ -103,8 +103,12 @@ def test_fd_area_over_a_memfd():
         b.inc16(10)
         assert a.read16(4107) == 1
         assert os.pread(fd, 6, 4097) == b'shared'
+        c = port_cpython.companion(fd)
+        a.close()
+        assert os.path.exists(c)  # b still uses it
+        b.close()
+        assert not os.path.exists(c)
     finally:
-        os.unlink(port_cpython.companion(fd))
         os.close(fd)
 
 
@@ -115,8 +119,10 @@ def test_character_device_is_mapped_as_is():
     assert a.read(0, 3) == b'abc'
     with pytest.raises(SharedAreaError, match='size'):
         sharedarea.add('file=/dev/zero')
+    c = port_cpython.companion('/dev/zero')
+    assert os.path.exists(c)
     a.close()
-    os.unlink(port_cpython.companion('/dev/zero'))
+    assert not os.path.exists(c)  # the last user removes the companion
 
 
 def test_two_processes_same_bytes(tmp):
@@ -332,3 +338,25 @@ def test_close_while_holding_wlock_frees_the_file_for_others(tmp):
     other = spawn('file=%s' % p, 'try-write')
     assert other.wait(30) == 0
     assert b.read8(100) == 5
+
+
+def test_last_user_removes_the_companion_and_a_newcomer_makes_a_new_one(tmp):
+    p = path_in(tmp, 'comp', size=4096)
+    a = area('file=%s' % p)
+    c = port_cpython.companion(p)
+    holder = spawn('file=%s' % p, 'hold', 'wlock')
+    assert holder.stdout.readline().strip() == 'ready'
+    a.close()
+    assert os.path.exists(c)  # the other process still uses it
+    other = spawn('file=%s' % p, 'try-write')
+    assert other.stdout.readline().strip() == 'trying'
+    time.sleep(0.2)
+    assert other.poll() is None  # it joined the same companion, so the holder's lock holds it off
+    holder.stdin.write('go\n')
+    holder.stdin.flush()
+    assert holder.wait(30) == 0 and other.wait(30) == 0
+    assert not os.path.exists(c)  # the last of them removed it
+    b = area('file=%s' % p)
+    assert os.path.exists(c) and b.read8(100) == 5
+    b.close()
+    assert not os.path.exists(c)
