@@ -113,7 +113,8 @@ class _Sync:
     # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
     PROTOCOL = 1
 
-    def __init__(self, fd, key=None, what='the area'):
+    def _open(self, fd, key, what):
+        # map the companion and join its users (both lock paths)
         self.fd = fd
         self.key = key
         self.refs = 1
@@ -123,6 +124,9 @@ class _Sync:
         except BaseException:
             self._m.close()
             raise
+
+    def __init__(self, fd, key=None, what='the area'):
+        self._open(fd, key, what)
         self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
         self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
         self._reset()
@@ -247,15 +251,7 @@ class _FastSync(_Sync):
     PROTOCOL = 2
 
     def __init__(self, fd, key=None, what='the area'):
-        self.fd = fd
-        self.key = key
-        self.refs = 1
-        self._m = mmap.mmap(fd, _META)
-        try:
-            _join(fd, self._m, self.PROTOCOL, what, key is not None)
-        except BaseException:
-            self._m.close()
-            raise
+        self._open(fd, key, what)
         self._w = None
         self.c = c = _fast.Sync(self._m)
         self.r, self.w, self.done, self.rl, self.wl, self.end = c.r, c.w, c.done, c.rl, c.wl, c.end

@@ -12,25 +12,13 @@ import pytest
 
 import sharedarea
 import sharedarea.port_cpython as port
-from sharedarea import SharedAreaError
+from sa_proc import fork
 
 PURE = os.environ.get('SHAREDAREA_PURE', '') not in ('', '0')
 
 
 def new(spec='pages=1'):
     return sharedarea.get(sharedarea.add(spec))
-
-
-def fork(fn):
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            fn()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
 
 
 def built():

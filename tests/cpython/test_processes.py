@@ -10,34 +10,11 @@ import pytest
 
 import sharedarea
 from sharedarea import SharedAreaError
+from sa_proc import fork, join
 
 
 def new(spec='pages=1'):
     return sharedarea.get(sharedarea.add(spec))
-
-
-def fork(fn):
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            fn()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
-
-
-def join(pid, timeout=60):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.005)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    raise AssertionError('child %d did not finish in %d s' % (pid, timeout))
 
 
 def test_child_sees_and_changes_the_same_bytes():
