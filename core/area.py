@@ -25,6 +25,19 @@ def _fit(v, w, what):
         raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (what, v, b, -(1 << (b - 1)), (1 << b) - 1))
 
 
+def _flat(data):
+    # a bytes-like object counts by its bytes: array('H') or a 2-D view is seen as flat unsigned bytes
+    # (where memoryview can cast; MicroPython's cannot, and its writes take the object as it is)
+    try:
+        mv = memoryview(data)
+    except (TypeError, NameError):
+        return data  # not a buffer (or no memoryview on this board): len() or the copy below decides
+    if getattr(mv, 'format', 'B') != 'B' or getattr(mv, 'ndim', 1) != 1:
+        if mv.c_contiguous:
+            return mv.cast('B')
+    return data
+
+
 class SharedArea:
     # class-level default: a closed (or half-made) area has no buffer, so close() is safe twice
     _b = None
@@ -83,6 +96,8 @@ class SharedArea:
     def write(self, pos, data):
         if isinstance(data, str):
             data = data.encode()
+        elif type(data) is not bytes and type(data) is not bytearray:
+            data = _flat(data)
         n = len(data)
         b = self._chk(pos, n)
         s = self._s

@@ -857,20 +857,25 @@ static PyObject *A_lock(AreaObject *a, int write, const char *name)
     return a->area;
 }
 
-static PyObject *A_rlock(AreaObject *a, PyObject *unused)
+/* rlock/wlock/unlock take no arguments: any given go to the pure method, for its TypeError */
+static PyObject *A_rlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
+    if (nargs || kw)
+        return slow(a, "rlock", args, nargs, kw);
     return A_lock(a, 0, "rlock");
 }
 
-static PyObject *A_wlock(AreaObject *a, PyObject *unused)
+static PyObject *A_wlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
+    if (nargs || kw)
+        return slow(a, "wlock", args, nargs, kw);
     return A_lock(a, 1, "wlock");
 }
 
-static PyObject *A_unlock(AreaObject *a, PyObject *unused)
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (a->closed)
-        return slow(a, "unlock", NULL, 0, NULL);
+    if (nargs || kw || a->closed)
+        return slow(a, "unlock", args, nargs, kw);
     PyObject *r = S_end(a->s, NULL);
     if (r == Py_True) {
         Py_DECREF(r);
@@ -942,9 +947,9 @@ static PyMethodDef A_methods[] = {
     ROW(8) ROW(16) ROW(32) ROW(64)
     {"read", FC A_read, FAST, NULL},
     {"write", FC A_write, FAST, NULL},
-    {"rlock", (PyCFunction)A_rlock, METH_NOARGS, NULL},
-    {"wlock", (PyCFunction)A_wlock, METH_NOARGS, NULL},
-    {"unlock", (PyCFunction)A_unlock, METH_NOARGS, NULL},
+    {"rlock", FC A_rlock, FAST, NULL},
+    {"wlock", FC A_wlock, FAST, NULL},
+    {"unlock", FC A_unlock, FAST, NULL},
     {"close", (PyCFunction)A_close, METH_NOARGS, "stop using the area's memory"},
     {NULL}};
 
@@ -989,7 +994,8 @@ static PyTypeObject FnType = {
 
 static PyObject *F_call(FnObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (nargs >= 1 && PyLong_CheckExact(args[0])) {
+    /* keywords go to the core's function, which takes none (and says so) */
+    if (nargs >= 1 && !kw && PyLong_CheckExact(args[0])) {
         Py_ssize_t id = PyLong_AsSsize_t(args[0]);
         if (id >= 0 && id < PyList_GET_SIZE(f->areas)) {
             PyObject *a = PyList_GET_ITEM(f->areas, id);

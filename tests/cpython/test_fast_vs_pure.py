@@ -1,0 +1,91 @@
+# The compiled fast path against the pure-Python port: the same seeded op sequences (fastdiff.py) run in a
+# process of each kind must give the same results, errors (type and message), area bytes and counters.
+import os
+import subprocess
+import sys
+
+import pytest
+
+from sharedarea import SharedAreaError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# SHAREDAREA_DIFF_SEEDS=5,6,7 SHAREDAREA_DIFF_CALLS=20000 widen the search; a failure names its seed
+SEEDS = os.environ.get('SHAREDAREA_DIFF_SEEDS', '1,2,3,4').split(',')
+CALLS = int(os.environ.get('SHAREDAREA_DIFF_CALLS', '3000'))
+
+
+def built():
+    r = subprocess.run([sys.executable, '-c', 'import sharedarea.port_cpython as p; print(p.FAST)'],
+                       env=dict(os.environ, SHAREDAREA_PURE='0'), stdout=subprocess.PIPE)
+    return r.stdout.strip() == b'True'
+
+
+def start(pure, tmp):
+    os.mkdir(tmp)
+    env = dict(os.environ, SHAREDAREA_PURE='1' if pure else '0')
+    return subprocess.Popen([sys.executable, os.path.join(HERE, 'fastdiff.py'), str(CALLS), tmp] + SEEDS,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_fast_and_pure_agree_call_by_call(tmp_path):
+    if not built():
+        pytest.skip('the compiled fast path is not built here (no C compiler or Python headers at install)')
+    procs = [start(True, str(tmp_path / 'pure')), start(False, str(tmp_path / 'fast'))]
+    outs = []
+    for p in procs:
+        out, _ = p.communicate(timeout=300)
+        outs.append(out.decode(errors='replace').replace(str(tmp_path / 'pure'), 'TMP')
+                    .replace(str(tmp_path / 'fast'), 'TMP').splitlines())
+    pure, fast = outs
+    seed = None
+    for k, (a, b) in enumerate(zip(pure, fast)):
+        if a.startswith('SEED '):
+            seed = a[5:]
+        if a != b:
+            ctx = '\n'.join('   ' + x[:300] for x in pure[max(0, k - 6):k])
+            pytest.fail('seed %s: the two paths part at output line %d (rerun: SHAREDAREA_DIFF_SEEDS=%s)\n'
+                        'before:\n%s\npure: %s\nfast: %s' % (seed, k, seed, ctx, a[:600], b[:600]))
+    assert len(pure) == len(fast), 'one side stopped early:\npure: %s\nfast: %s' % (pure[-1:], fast[-1:])
+    assert pure[-1] == 'END', 'the generator failed:\n' + '\n'.join(pure[-20:])
+    assert len(pure) == len(SEEDS) * (CALLS + 1) + 1
+
+
+# what the differential found, pinned down (run in-process, so on both paths by make test and test-pure)
+
+def new(spec='size=16'):
+    import sharedarea
+    return sharedarea.get(sharedarea.add(spec))
+
+
+def test_write_takes_any_bytes_like_object_by_its_bytes():
+    from array import array
+    a = new()
+    a.write(0, array('H', [0x0201, 0x0403]))  # the pure path used to count items and refuse the copy
+    assert a.read(0, 4) == b'\x01\x02\x03\x04'
+    a.write(4, array('b', [-1, 1]))
+    a.write(6, memoryview(b'abcd').cast('B', (2, 2)))
+    assert a.read(4, 6) == b'\xff\x01abcd'
+    assert a.updates == 3
+    with pytest.raises(SharedAreaError):
+        a.write(14, array('H', [1, 2]))  # 4 bytes, not 2 items, cross the end
+    a.write(10, memoryview(b'xyxyxy')[::2])  # a strided byte view is still fine
+    assert a.read(10, 3) == b'xxx' and a.updates == 4
+
+
+def test_function_form_takes_no_keywords():
+    import sharedarea
+    a = new()
+    with pytest.raises(TypeError, match='unexpected keyword'):
+        sharedarea.sharedarea_read(a.id, 0, length=2)
+    with pytest.raises(TypeError, match='unexpected keyword'):
+        sharedarea.sharedarea_inc8(a.id, pos=0)
+    assert a.read(0, 1) == b'\x00' and a.updates == 0
+
+
+def test_lock_methods_refuse_arguments_alike():
+    a = new()
+    for name in ('rlock', 'wlock', 'unlock'):
+        with pytest.raises(TypeError, match=r'SharedArea.%s\(\) takes 1 positional argument but 2' % name):
+            getattr(a, name)(1)
+    with pytest.raises(SharedAreaError):
+        a.unlock()  # nothing was taken
