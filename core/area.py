@@ -244,11 +244,20 @@ class SharedArea:
         return self._s
 
     def rlock(self):
-        self._live().rl()
-        return self
+        s = self._live()
+        s.rl()
+        return self._held(s)
 
     def wlock(self):
-        self._live().wl()
+        s = self._live()
+        s.wl()
+        return self._held(s)
+
+    def _held(self, s):
+        # closed by another thread while this one waited: let go, or the hold would outlive the area
+        if self._b is None:
+            s.end()
+            self._live()
         return self
 
     def unlock(self):
@@ -265,7 +274,7 @@ class SharedArea:
         s = self._live()
         if not isinstance(freq, (int, float)) or not isinstance(timeout, (int, float)):
             raise TypeError('freq and timeout must be numbers')
-        if freq <= 0 or timeout < 0:
+        if not freq > 0 or not timeout >= 0:  # written so that NaN is refused too
             raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
         return s.wait(freq, timeout)
 

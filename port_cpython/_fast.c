@@ -46,6 +46,7 @@
 #define META_SIZE 4096
 #define SPIN 400
 #define NAP 0.05 /* seconds between dead-holder checks while waiting */
+#define LONGEST_NAP 86400.0 /* seconds: wait() sleeps at most this long at a time, as the pure path does */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -431,6 +432,8 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
         return NULL;
     uint64_t c0 = LOAD(s->count);
     double end = timeout > 0 ? now() + timeout : 0, step = freq / 1000.0;
+    if (!(step <= LONGEST_NAP)) /* a longer (or infinite) period must still fit a timespec */
+        step = LONGEST_NAP;
     for (;;) {
         STORE(s->flag, 1); /* ask updaters to wake us; set before the counter is read again */
         if (LOAD(s->count) != c0)
@@ -848,11 +851,16 @@ static PyObject *A_lock(AreaObject *a, int write, const char *name)
     a->busy++;
     PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
     a->busy--;
-    if (a->closed)
-        area_drop_buffer(a);
     if (!r)
         return NULL;
     Py_DECREF(r);
+    if (a->closed) {
+        /* closed by another thread while this one waited: a hold on a closed area could never be let go
+         * (unlock() refuses closed areas), and other processes would wait for it forever */
+        Py_XDECREF(S_end(a->s, NULL));
+        area_drop_buffer(a);
+        return slow(a, name, NULL, 0, NULL);
+    }
     Py_INCREF(a->area);
     return a->area;
 }

@@ -167,7 +167,8 @@ class Gen:
             args = []
         elif op == 'wait':
             name = 'wait'
-            args = r.choice(([100, 0.001], [1, 0.002], [0, 1], [100, -1], ['x', 1], [100, None], [1.5, 0.001]))
+            args = r.choice(([100, 0.001], [1, 0.002], [0, 1], [100, -1], ['x', 1], [100, None], [1.5, 0.001],
+                                 [float('nan'), 0.001], [100, float('nan')], [float('inf'), 0.001]))
         elif op == 'close':
             if r.random() < 0.5:
                 return 'close %d' % i, self.run(sharedarea.close, (i,))

@@ -89,3 +89,84 @@ def test_lock_methods_refuse_arguments_alike():
             getattr(a, name)(1)
     with pytest.raises(SharedAreaError):
         a.unlock()  # nothing was taken
+
+
+def waiter_on_close(a, method):
+    # this thread holds wlock; another waits in rlock()/wlock(); close() lets it in: it must get the
+    # area's closed error and hold nothing afterwards
+    import threading
+    import time
+    a.wlock()
+    got = []
+
+    def body():
+        try:
+            getattr(a, method)()
+            got.append('returned')
+        except Exception as e:
+            got.append(e)
+    t = threading.Thread(target=body)
+    t.start()
+    time.sleep(0.1)
+    a.close()
+    t.join(10)
+    assert len(got) == 1 and isinstance(got[0], SharedAreaError) and 'is closed' in str(got[0]), got
+
+
+def test_lock_taken_while_the_area_closes_is_let_go_for_other_processes():
+    import signal
+    a = new()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.read(r, 1)
+            signal.signal(signal.SIGALRM, lambda *x: os._exit(3))
+            signal.alarm(5)
+            a.write8(0, 1)  # a hold left behind in the parent would block this forever
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        waiter_on_close(a, 'rlock')
+    finally:
+        os.write(w, b'x')
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        os.close(r)
+        os.close(w)
+    assert code == 0, 'the other process could not write after close (exit %d)' % code
+
+
+def test_lock_taken_while_the_area_closes_is_let_go_for_the_same_file(tmp_path):
+    import sharedarea
+    import threading
+    path = str(tmp_path / 'f')
+    for method in ('rlock', 'wlock'):
+        a = new('file=%s,size=16' % path)
+        b = sharedarea.get(sharedarea.add('file=%s' % path))  # a second area on the same file: one lock
+        waiter_on_close(a, method)
+        done = []
+        t = threading.Thread(target=lambda: done.append(b.inc8(0)))
+        t.start()
+        t.join(5)
+        assert done, 'the other area on the file stayed locked after %s on the closed one' % method
+        b.close()
+
+
+def test_wait_refuses_nan_and_takes_an_endless_period():
+    # a NaN timeout made the compiled wait() spin forever (a NaN sleep fails at once) and the pure one
+    # raise from ctypes; an infinite freq could not be put in a timespec
+    import threading
+    import time
+    a = new()
+    for freq, timeout in ((float('nan'), 0.01), (100, float('nan')), (float('nan'), 0)):
+        with pytest.raises(SharedAreaError, match='freq must be > 0'):
+            a.wait(freq, timeout)
+    assert a.wait(float('inf'), 0.02) is False
+    t = threading.Timer(0.1, a.inc8, (0,))
+    t.start()
+    t0 = time.monotonic()
+    assert a.wait(float('inf')) is True
+    assert time.monotonic() - t0 < 5  # woken by the update, not by the period
+    t.join()
