@@ -131,10 +131,10 @@ class _Sync:
         self._reset()
         _SYNCS.add(self)
 
-    _gone = False  # closed: a thread that waited for the lock must not lock the closed fd
+    _gone = False  # closed: a thread that waited for the lock must not lock the closed fd, nor wait on it
 
     def _gone_error(self):
-        raise SharedAreaError('the area is closed (by another thread, while this one waited for its lock)')
+        raise SharedAreaError('the area is closed (by another thread, while this one waited)')
 
     def _reset(self):
         # also run in a forked child: it holds nothing the parent held
@@ -222,9 +222,14 @@ class _Sync:
         end = time.monotonic() + timeout if timeout else None
         step = min(freq / 1000.0, _LONGEST_NAP)
         while True:
-            m[8] = 1  # ask updaters to wake us; set before the counter is read again
-            if self.count() != c0:
-                return True
+            if self._gone:
+                self._gone_error()
+            try:
+                m[8] = 1  # ask updaters to wake us; set before the counter is read again
+                if self.count() != c0:
+                    return True
+            except ValueError:
+                self._gone_error()  # close() in another thread closed the companion's mapping
             t = step
             if end is not None:
                 t = end - time.monotonic()
@@ -241,6 +246,8 @@ class _Sync:
         with self._c:
             self._gone = True
             self._c.notify_all()
+        if _NR_FUTEX:
+            _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
 
     def close(self):
         self.refs -= 1
@@ -284,7 +291,7 @@ class _FastSync(_Sync):
         pass  # in a forked child the extension forgets the parent's holds itself (pthread_atfork)
 
     def _forget(self):
-        pass  # the compiled Area checks for close() after every wait itself
+        self.c.forget()  # a wait() in another thread wakes and says the area is closed
 
 
 _SyncClass = _FastSync if _fast else _Sync

@@ -118,6 +118,7 @@ typedef struct SyncObject {
     uint8_t *flag;
     uint32_t *owner, *sleepers, *nslots;
     int slot; /* -1: not claimed yet, -2: none free (reads take the write side) */
+    int gone; /* closed by the port: wait() stops with the closed error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -435,6 +436,10 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
     if (!(step <= LONGEST_NAP)) /* a longer (or infinite) period must still fit a timespec */
         step = LONGEST_NAP;
     for (;;) {
+        if (s->gone) {
+            PyErr_SetString(SharedAreaError, "the area is closed (by another thread, while this one waited)");
+            return NULL;
+        }
         STORE(s->flag, 1); /* ask updaters to wake us; set before the counter is read again */
         if (LOAD(s->count) != c0)
             Py_RETURN_TRUE;
@@ -452,6 +457,15 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
         if (PyErr_CheckSignals())
             return NULL;
     }
+}
+
+/* the port closed the area: a wait() in another thread stops (the mapping stays while this object lives) */
+static PyObject *S_forget(SyncObject *s, PyObject *unused)
+{
+    s->gone = 1;
+    if (s->m)
+        futex_wake(count_word(s));
+    Py_RETURN_NONE;
 }
 
 /* what this process holds, for tests and the benchmark: (owner pid, our slot, write depth, readers) */
@@ -529,6 +543,7 @@ static PyMethodDef S_methods[] = {
     {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
     {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
     {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s)"},
+    {"forget", (PyCFunction)S_forget, METH_NOARGS, "closed: wake wait() callers, which raise"},
     {"state", (PyCFunction)S_state, METH_NOARGS, "(owner pid, slot, write depth, read holders)"},
     {NULL}};
 

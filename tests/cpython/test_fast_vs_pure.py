@@ -105,7 +105,7 @@ def waiter_on_close(a, method):
             got.append('returned')
         except Exception as e:
             got.append(e)
-    t = threading.Thread(target=body)
+    t = threading.Thread(target=body, daemon=True)
     t.start()
     time.sleep(0.1)
     a.close()
@@ -147,7 +147,7 @@ def test_lock_taken_while_the_area_closes_is_let_go_for_the_same_file(tmp_path):
         b = sharedarea.get(sharedarea.add('file=%s' % path))  # a second area on the same file: one lock
         waiter_on_close(a, method)
         done = []
-        t = threading.Thread(target=lambda: done.append(b.inc8(0)))
+        t = threading.Thread(target=lambda: done.append(b.inc8(0)), daemon=True)
         t.start()
         t.join(5)
         assert done, 'the other area on the file stayed locked after %s on the closed one' % method
@@ -170,3 +170,26 @@ def test_wait_refuses_nan_and_takes_an_endless_period():
     assert a.wait(float('inf')) is True
     assert time.monotonic() - t0 < 5  # woken by the update, not by the period
     t.join()
+
+
+def test_wait_stops_when_another_thread_closes_the_area():
+    # the compiled wait() went on sleeping on a closed area (forever, without a timeout); the pure one
+    # failed on the closed mapping with a bare ValueError
+    import threading
+    import time
+    a = new()
+    got = []
+
+    def body():
+        try:
+            got.append(a.wait(100, 0))
+        except Exception as e:
+            got.append(e)
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    a.close()
+    t.join(10)
+    assert len(got) == 1 and isinstance(got[0], SharedAreaError) and 'is closed' in str(got[0]), got
+    assert time.monotonic() - t0 < 5
