@@ -25,6 +25,19 @@ def _fit(v, w, what):
         raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (what, v, b, -(1 << (b - 1)), (1 << b) - 1))
 
 
+def _flat(data):
+    # a bytes-like object counts by its bytes: array('H') or a 2-D view is seen as flat unsigned bytes
+    # (where memoryview can cast; MicroPython's cannot, and its writes take the object as it is)
+    try:
+        mv = memoryview(data)
+    except (TypeError, NameError):
+        return data  # not a buffer (or no memoryview on this board): len() or the copy below decides
+    if getattr(mv, 'format', 'B') != 'B' or getattr(mv, 'ndim', 1) != 1:
+        if mv.c_contiguous:
+            return mv.cast('B')
+    return data
+
+
 class SharedArea:
     # class-level default: a closed (or half-made) area has no buffer, so close() is safe twice
     _b = None
@@ -83,6 +96,8 @@ class SharedArea:
     def write(self, pos, data):
         if isinstance(data, str):
             data = data.encode()
+        elif type(data) is not bytes and type(data) is not bytearray:
+            data = _flat(data)
         n = len(data)
         b = self._chk(pos, n)
         s = self._s
@@ -229,11 +244,20 @@ class SharedArea:
         return self._s
 
     def rlock(self):
-        self._live().rl()
-        return self
+        s = self._live()
+        s.rl()
+        return self._held(s)
 
     def wlock(self):
-        self._live().wl()
+        s = self._live()
+        s.wl()
+        return self._held(s)
+
+    def _held(self, s):
+        # closed by another thread while this one waited: let go, or the hold would outlive the area
+        if self._b is None:
+            s.end()
+            self._live()
         return self
 
     def unlock(self):
@@ -250,7 +274,7 @@ class SharedArea:
         s = self._live()
         if not isinstance(freq, (int, float)) or not isinstance(timeout, (int, float)):
             raise TypeError('freq and timeout must be numbers')
-        if freq <= 0 or timeout < 0:
+        if not freq > 0 or not timeout >= 0:  # written so that NaN is refused too
             raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
         return s.wait(freq, timeout)
 

@@ -42,6 +42,9 @@ except (OSError, AttributeError):
     _NR_FUTEX = None
 
 
+_LONGEST_NAP = 86400.0  # seconds: a longer freq (even inf) naps this long, so the sleep's time fits a timespec
+
+
 class _Timespec(ctypes.Structure):
     _fields_ = [('sec', ctypes.c_long), ('nsec', ctypes.c_long)]
 
@@ -132,6 +135,11 @@ class _Sync:
         self._reset()
         _SYNCS.add(self)
 
+    _gone = False  # closed: a thread that waited for the lock must not lock the closed fd, nor wait on it
+
+    def _gone_error(self):
+        raise SharedAreaError('the area is closed (by another thread, while this one waited)')
+
     def _reset(self):
         # also run in a forked child: it holds nothing the parent held
         self._c = threading.Condition(threading.Lock())
@@ -149,6 +157,8 @@ class _Sync:
                 raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
             while self._wr is not None or self._rd:
                 self._c.wait()
+            if self._gone:
+                self._gone_error()
             fcntl.lockf(self.fd, fcntl.LOCK_EX, 1)
             self._wr = me
             self._wd = 1
@@ -165,6 +175,8 @@ class _Sync:
                 return
             while self._wr is not None:
                 self._c.wait()
+            if self._gone:
+                self._gone_error()
             if not self._rd:
                 fcntl.lockf(self.fd, fcntl.LOCK_SH, 1)
             self._rd[me] = 1
@@ -212,11 +224,16 @@ class _Sync:
         m = self._m
         c0 = self.count()
         end = time.monotonic() + timeout if timeout else None
-        step = freq / 1000.0
+        step = min(freq / 1000.0, _LONGEST_NAP)
         while True:
-            m[8] = 1  # ask updaters to wake us; set before the counter is read again
-            if self.count() != c0:
-                return True
+            if self._gone:
+                self._gone_error()
+            try:
+                m[8] = 1  # ask updaters to wake us; set before the counter is read again
+                if self.count() != c0:
+                    return True
+            except ValueError:
+                self._gone_error()  # close() in another thread closed the companion's mapping
             t = step
             if end is not None:
                 t = end - time.monotonic()
@@ -229,6 +246,13 @@ class _Sync:
             else:
                 time.sleep(t)
 
+    def _forget(self):
+        with self._c:
+            self._gone = True
+            self._c.notify_all()
+        if _NR_FUTEX:
+            _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
+
     def close(self):
         self.refs -= 1
         if self.refs:
@@ -236,6 +260,7 @@ class _Sync:
         _SYNCS.discard(self)
         if self.key is not None:
             _BY_KEY.pop(self.key, None)
+        self._forget()
         self._w = None
         try:
             self._m.close()
@@ -260,6 +285,9 @@ class _FastSync(_Sync):
 
     def _reset(self):
         pass  # in a forked child the extension forgets the parent's holds itself (pthread_atfork)
+
+    def _forget(self):
+        self.c.forget()  # a wait() in another thread wakes and says the area is closed
 
 
 _SyncClass = _FastSync if _fast else _Sync

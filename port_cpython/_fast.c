@@ -46,6 +46,7 @@
 #define META_SIZE 4096
 #define SPIN 400
 #define NAP 0.05 /* seconds between dead-holder checks while waiting */
+#define LONGEST_NAP 86400.0 /* seconds: wait() sleeps at most this long at a time, as the pure path does */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -117,6 +118,7 @@ typedef struct SyncObject {
     uint8_t *flag;
     uint32_t *owner, *sleepers, *nslots;
     int slot; /* -1: not claimed yet, -2: none free (reads take the write side) */
+    int gone; /* closed by the port: wait() stops with the closed error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -431,7 +433,13 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
         return NULL;
     uint64_t c0 = LOAD(s->count);
     double end = timeout > 0 ? now() + timeout : 0, step = freq / 1000.0;
+    if (!(step <= LONGEST_NAP)) /* a longer (or infinite) period must still fit a timespec */
+        step = LONGEST_NAP;
     for (;;) {
+        if (s->gone) {
+            PyErr_SetString(SharedAreaError, "the area is closed (by another thread, while this one waited)");
+            return NULL;
+        }
         STORE(s->flag, 1); /* ask updaters to wake us; set before the counter is read again */
         if (LOAD(s->count) != c0)
             Py_RETURN_TRUE;
@@ -449,6 +457,15 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
         if (PyErr_CheckSignals())
             return NULL;
     }
+}
+
+/* the port closed the area: a wait() in another thread stops (the mapping stays while this object lives) */
+static PyObject *S_forget(SyncObject *s, PyObject *unused)
+{
+    s->gone = 1;
+    if (s->m)
+        futex_wake(count_word(s));
+    Py_RETURN_NONE;
 }
 
 /* what this process holds, for tests and the benchmark: (owner pid, our slot, write depth, readers) */
@@ -526,6 +543,7 @@ static PyMethodDef S_methods[] = {
     {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
     {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
     {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s)"},
+    {"forget", (PyCFunction)S_forget, METH_NOARGS, "closed: wake wait() callers, which raise"},
     {"state", (PyCFunction)S_state, METH_NOARGS, "(owner pid, slot, write depth, read holders)"},
     {NULL}};
 
@@ -848,29 +866,39 @@ static PyObject *A_lock(AreaObject *a, int write, const char *name)
     a->busy++;
     PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
     a->busy--;
-    if (a->closed)
-        area_drop_buffer(a);
     if (!r)
         return NULL;
     Py_DECREF(r);
+    if (a->closed) {
+        /* closed by another thread while this one waited: a hold on a closed area could never be let go
+         * (unlock() refuses closed areas), and other processes would wait for it forever */
+        Py_XDECREF(S_end(a->s, NULL));
+        area_drop_buffer(a);
+        return slow(a, name, NULL, 0, NULL);
+    }
     Py_INCREF(a->area);
     return a->area;
 }
 
-static PyObject *A_rlock(AreaObject *a, PyObject *unused)
+/* rlock/wlock/unlock take no arguments: any given go to the pure method, for its TypeError */
+static PyObject *A_rlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
+    if (nargs || kw)
+        return slow(a, "rlock", args, nargs, kw);
     return A_lock(a, 0, "rlock");
 }
 
-static PyObject *A_wlock(AreaObject *a, PyObject *unused)
+static PyObject *A_wlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
+    if (nargs || kw)
+        return slow(a, "wlock", args, nargs, kw);
     return A_lock(a, 1, "wlock");
 }
 
-static PyObject *A_unlock(AreaObject *a, PyObject *unused)
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (a->closed)
-        return slow(a, "unlock", NULL, 0, NULL);
+    if (nargs || kw || a->closed)
+        return slow(a, "unlock", args, nargs, kw);
     PyObject *r = S_end(a->s, NULL);
     if (r == Py_True) {
         Py_DECREF(r);
@@ -942,9 +970,9 @@ static PyMethodDef A_methods[] = {
     ROW(8) ROW(16) ROW(32) ROW(64)
     {"read", FC A_read, FAST, NULL},
     {"write", FC A_write, FAST, NULL},
-    {"rlock", (PyCFunction)A_rlock, METH_NOARGS, NULL},
-    {"wlock", (PyCFunction)A_wlock, METH_NOARGS, NULL},
-    {"unlock", (PyCFunction)A_unlock, METH_NOARGS, NULL},
+    {"rlock", FC A_rlock, FAST, NULL},
+    {"wlock", FC A_wlock, FAST, NULL},
+    {"unlock", FC A_unlock, FAST, NULL},
     {"close", (PyCFunction)A_close, METH_NOARGS, "stop using the area's memory"},
     {NULL}};
 
@@ -989,7 +1017,8 @@ static PyTypeObject FnType = {
 
 static PyObject *F_call(FnObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (nargs >= 1 && PyLong_CheckExact(args[0])) {
+    /* keywords go to the core's function, which takes none (and says so) */
+    if (nargs >= 1 && !kw && PyLong_CheckExact(args[0])) {
         Py_ssize_t id = PyLong_AsSsize_t(args[0]);
         if (id >= 0 && id < PyList_GET_SIZE(f->areas)) {
             PyObject *a = PyList_GET_ITEM(f->areas, id);
