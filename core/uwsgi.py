@@ -38,10 +38,7 @@ def _setup():
         if k.startswith('sharedarea_'):
             g[k] = d[k]
     # UWSGI_SHAREDAREA is the variable uWSGI itself reads for one --sharedarea value
-    try:
-        from os import getenv
-    except ImportError:
-        getenv = None
+    getenv = getattr(_sa._port, 'getenv', None)  # the environment is the port's business
     spec = getenv('UWSGI_SHAREDAREA') if getenv else None
     if spec:
         configure([spec])

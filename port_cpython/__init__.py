@@ -15,6 +15,7 @@ from struct import pack_into, unpack_from
 from ..area import SharedAreaError
 
 PAGE_SIZE = mmap.PAGESIZE
+getenv = os.getenv
 REGISTRY_LOCK = threading.Lock()
 _ident = threading.get_ident
 _META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0

@@ -14,6 +14,10 @@ except ImportError:
     disable_irq = None
 
 PAGE_SIZE = 4096
+try:
+    from os import getenv  # the unix port has it; boards have no environment
+except ImportError:
+    getenv = None
 
 
 REGISTRY_LOCK = _thread.allocate_lock() if _thread else None
