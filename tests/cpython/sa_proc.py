@@ -27,3 +27,24 @@ def join(pid, timeout=60):
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     raise AssertionError('child %d did not finish in %d s' % (pid, timeout))
+
+
+def kill_holder(take, reap=True):
+    # fork a child that calls take() (e.g. area.wlock), says so, and sleeps; SIGKILL it once it holds.
+    # Returns the pid; with reap=False the dead child is left a zombie for the caller to reap.
+    r, w = os.pipe()
+
+    def child():
+        take()
+        os.write(w, b'x')
+        time.sleep(60)
+    pid = fork(child)
+    try:
+        assert os.read(r, 1) == b'x'
+    finally:
+        os.close(r)
+        os.close(w)
+    os.kill(pid, signal.SIGKILL)
+    if reap:
+        os.waitpid(pid, 0)
+    return pid

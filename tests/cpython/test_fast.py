@@ -12,7 +12,7 @@ import pytest
 
 import sharedarea
 import sharedarea.port_cpython as port
-from sa_proc import fork
+from sa_proc import fork, kill_holder
 
 PURE = os.environ.get('SHAREDAREA_PURE', '') not in ('', '0')
 
@@ -101,21 +101,10 @@ def test_process_killed_mid_op_does_not_block():
 
 def test_process_killed_holding_rlock_does_not_block():
     a = new()
-    r, w = os.pipe()
-
-    def child():
-        a.rlock()
-        os.write(w, b'x')
-        time.sleep(60)
-    pid = fork(child)
-    assert os.read(r, 1) == b'x'
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    kill_holder(a.rlock)
     t0 = time.monotonic()
     a.write8(0, 1)
     assert time.monotonic() - t0 < 1.0
-    os.close(r)
-    os.close(w)
 
 
 def test_readers_in_two_processes_and_a_writer_stay_consistent():
@@ -182,19 +171,9 @@ def test_many_threads_and_nesting_agree():
 def test_holder_killed_before_its_parent_reaps_it():
     # the parent waits for the lock while its dead child is still a zombie
     a = new()
-    r, w = os.pipe()
-
-    def child():
-        a.wlock()
-        os.write(w, b'x')
-        time.sleep(60)
-    pid = fork(child)
-    assert os.read(r, 1) == b'x'
-    os.kill(pid, signal.SIGKILL)
+    pid = kill_holder(a.wlock, reap=False)
     time.sleep(0.05)
     t0 = time.monotonic()
     a.inc64(0)
     assert time.monotonic() - t0 < 1.0
     os.waitpid(pid, 0)
-    os.close(r)
-    os.close(w)

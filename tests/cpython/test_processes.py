@@ -3,14 +3,13 @@
 import array
 import ctypes
 import os
-import signal
 import time
 
 import pytest
 
 import sharedarea
 from sharedarea import SharedAreaError
-from sa_proc import fork, join
+from sa_proc import fork, join, kill_holder
 
 
 def new(spec='pages=1'):
@@ -78,24 +77,13 @@ def test_rlock_is_shared_between_processes():
 
 def test_dead_holder_does_not_block():
     a = new()
-    r, w = os.pipe()
-
-    def child():
-        a.wlock()
-        os.write(w, b'x')
-        time.sleep(60)
-    pid = fork(child)
-    assert os.read(r, 1) == b'x'
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    kill_holder(a.wlock)
     t0 = time.monotonic()
     a.wlock()
     a.inc64(0)
     a.unlock()
     assert time.monotonic() - t0 < 1.0
     assert a.read64(0) == 1
-    os.close(r)
-    os.close(w)
 
 
 def test_fork_while_a_thread_holds_the_lock():
