@@ -2,7 +2,7 @@
 # CPython and MicroPython. This module picks the port, keeps the id registry and the uWSGI names.
 import sys
 
-from .area import SharedArea, SharedAreaError, _int
+from .area import INTS, SharedArea, SharedAreaError, _int, _method
 
 if sys.implementation.name == 'micropython':
     from . import port_micropython as _port
@@ -73,19 +73,23 @@ def _fn(op, ret):
     return f
 
 
-def _names():
+def names():
+    # makes the sharedarea_* names; done at import, except on the smallest boards (the micro:bit), where
+    # they would take about 2.5 KB of its 9 KB heap: there a program that wants them calls this first
     g = globals()
-    for op in ('read write readfast read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 '
-               'inc32 inc64 dec8 dec16 dec32 dec64 wait update memoryview object').split():
-        g['sharedarea_' + op] = _fn(op, True)
-    for op in ('rlock', 'wlock', 'unlock'):
-        g['sharedarea_' + op] = _fn(op, False)
+    for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
+            k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
+        g['sharedarea_' + op] = _fn(op, 'lock' not in op)
     for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
                       ('writelong', 'write64'), ('inclong', 'inc64')):
         g['sharedarea_' + alias] = g['sharedarea_' + op]
+    # a port may swap in compiled versions of these functions (same behaviour)
+    if hasattr(_port, 'functions'):
+        _port.functions(g)
 
 
-_names()
-# a port may swap in compiled versions of these functions (same behaviour)
-if hasattr(_port, 'functions'):
-    _port.functions(globals())
+if not _port.TINY:
+    for _k in INTS:
+        for _w in (8, 16, 32, 64):
+            setattr(SharedArea, _k + str(_w), _method(_k + str(_w)))
+    names()

@@ -1,5 +1,7 @@
 # The SharedArea object: bounds, widths, overflow and wrap-around rules, the same on every runtime.
 # Memory, locking and waiting come from the port; this module imports nothing runtime-specific.
+# Kept small on purpose: on a 16 KB micro:bit every function here costs heap at import (about 100 bytes
+# each), so the 16 integer methods are made from one function when first asked for (see _method).
 from struct import pack_into, unpack_from
 
 
@@ -7,35 +9,27 @@ class SharedAreaError(ValueError):
     pass
 
 
-# struct formats for the wide integers; 8 and 16 bits use byte arithmetic so they allocate nothing
-_UFMT = {4: '<I', 8: '<Q'}
-
-
 def _int(x, what):
     # bool is an int subclass on CPython; MicroPython has no int subclasses to worry about
     if not isinstance(x, int):
-        raise TypeError('%s must be an int, not %s' % (what, type(x).__name__))
+        raise TypeError('%s must be an int, not %s' % (what, type(x)))
 
 
 def _fit(v, w, what):
     if type(v) is not int:
         _int(v, what)
     b = w * 8
-    if not -(1 << (b - 1)) <= v < (1 << b):
+    if not -(1 << (b - 1)) <= v < 1 << b:
         raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (what, v, b, -(1 << (b - 1)), (1 << b) - 1))
 
 
-def _flat(data):
-    # a bytes-like object counts by its bytes: array('H') or a 2-D view is seen as flat unsigned bytes
-    # (where memoryview can cast; MicroPython's cannot, and its writes take the object as it is)
-    try:
-        mv = memoryview(data)
-    except (TypeError, NameError):
-        return data  # not a buffer (or no memoryview on this board): len() or the copy below decides
-    if getattr(mv, 'format', 'B') != 'B' or getattr(mv, 'ndim', 1) != 1:
-        if mv.c_contiguous:
-            return mv.cast('B')
-    return data
+# where bytearray has no slice assignment (the micro:bit), every area is copied byte by byte (area._ix)
+try:
+    bytearray(1)[0:1] = b'x'
+    _SLICES = True
+except TypeError:
+    _SLICES = False
+_FMT = {4: '<I', 8: '<Q'}
 
 
 class SharedArea:
@@ -43,59 +37,70 @@ class SharedArea:
     _b = None
 
     def __init__(self, id, mem):
-        # mem (from the port): .buf (a writable buffer), .size, .sync (locks, counter, waiting),
-        # .obj (the user's buffer, or None) and .close()
+        # mem (from the port): .buf (indexable memory), .size, .sync (locks, counter, waiting), .obj (the
+        # user's buffer, or None), .close(); optional .ix (memory without the buffer protocol, as
+        # machine.mem8: everything goes byte by byte, integers too) and .bind(area)
         self.id = id
         self.size = mem.size
         self._mem = mem
         self._s = mem.sync
         self._b = mem.buf
+        self._ix = getattr(mem, 'ix', False) or not _SLICES
         # a port may give the area compiled versions of its hot ops (same rules, same errors)
         bind = getattr(mem, 'bind', None)
         if bind:
             bind(self)
 
-    def __repr__(self):
-        return '<SharedArea %d size=%d%s>' % (self.id, self.size, '' if self._b is not None else ' closed')
+    def __getattr__(self, name):
+        # only called for names the class lacks: read8 .. dec64 are made here on first use and kept
+        if name == 'updates':
+            return self._live().count()
+        f = _method(name)
+        if f is None:
+            raise AttributeError(name)
+        setattr(SharedArea, name, f)
+        return getattr(self, name)
 
     def _chk(self, pos, n):
         # the one bounds check every call makes; returns the buffer
         b = self._b
         if b is None:
-            raise SharedAreaError('sharedarea %d is closed' % self.id)
+            self._live()
         if type(pos) is not int:
             _int(pos, 'pos')
-        if pos < 0 or pos >= self.size:
+        if not 0 <= pos < self.size:
             raise SharedAreaError('sharedarea %d: pos %d is outside 0..%d' % (self.id, pos, self.size - 1))
         if pos + n > self.size:
             raise SharedAreaError('sharedarea %d: %d bytes at pos %d cross the end (size %d)' % (self.id, n, pos, self.size))
         return b
 
-    def _len(self, pos, length):
-        # length 0 means "to the end"; the result is then checked by _chk
+    def _len(self, pos, length, most):
+        # length 0 means "as many as fit" (up to most); the result is then checked by _chk
         if type(length) is not int:
             _int(length, 'length')
-        if length < 0:
-            raise SharedAreaError('sharedarea %d: length %d is negative' % (self.id, length))
+        if not 0 <= length <= most:
+            raise SharedAreaError('sharedarea %d: length %d is not in 0..%d' % (self.id, length, most))
         if length == 0 and type(pos) is int:
-            return self.size - pos
+            return min(most, self.size - pos)
         return length
 
     # bytes
 
     def read(self, pos, length=0):
-        n = self._len(pos, length)
+        n = self._len(pos, length, self.size)
         b = self._chk(pos, n)
         s = self._s
         s.r()
         try:
+            if self._ix:
+                return bytes(b[i] for i in range(pos, pos + n))
             return bytes(b[pos:pos + n])
         finally:
             s.done()
 
     def write(self, pos, data):
         if isinstance(data, str):
-            data = data.encode()
+            data = bytes(data, 'utf-8')
         elif type(data) is not bytes and type(data) is not bytearray:
             data = _flat(data)
         n = len(data)
@@ -103,138 +108,62 @@ class SharedArea:
         s = self._s
         s.w()
         try:
-            b[pos:pos + n] = data
+            if self._ix:
+                for i in range(n):
+                    b[pos + i] = data[i]
+            else:
+                b[pos:pos + n] = data
             s.bump()
         finally:
             s.done()
 
     def readfast(self, pos, buf, length=0):
-        if type(length) is not int:
-            _int(length, 'length')
-        if length < 0:
-            raise SharedAreaError('sharedarea %d: length %d is negative' % (self.id, length))
-        if length > len(buf):
-            raise SharedAreaError('sharedarea %d: length %d is more than the buffer holds (%d)' % (self.id, length, len(buf)))
-        n = length
-        if n == 0 and type(pos) is int:
-            n = min(len(buf), self.size - pos)
+        n = self._len(pos, length, len(buf))
         b = self._chk(pos, n)
         s = self._s
         s.r()
         try:
-            memoryview(buf)[0:n] = b[pos:pos + n]
+            if self._ix:
+                for i in range(n):
+                    buf[i] = b[pos + i]
+            else:
+                memoryview(buf)[0:n] = b[pos:pos + n]
         finally:
             s.done()
         return n
 
     # integers: little-endian two's complement at any offset
 
-    def _get(self, pos, w):
+    def _op(self, pos, w, v=None, add=False):
+        # v None: read; else store v (add False) or add v to what is there. Returns the value, signed.
+        # 8/16 bits (and memory without the buffer protocol) go byte by byte and allocate nothing
         b = self._chk(pos, w)
         s = self._s
-        s.r()
+        by = w < 4 or self._ix
+        if v is None:
+            s.r()
+        else:
+            s.w()
         try:
-            if w == 1:
-                v = b[pos]
-            elif w == 2:
-                v = b[pos] | b[pos + 1] << 8
+            if by:
+                o = 0
+                for i in range(pos + w - 1, pos - 1, -1):
+                    o = o << 8 | b[i]
             else:
-                v = unpack_from(_UFMT[w], b, pos)[0]
+                o = unpack_from(_FMT[w], b, pos)[0]
+            if v is not None:
+                o = (o + v if add else v) & (1 << w * 8) - 1
+                if by:
+                    for i in range(w):
+                        b[pos + i] = o >> i * 8 & 255
+                else:
+                    pack_into(_FMT[w], b, pos, o)
+                s.bump()
         finally:
             s.done()
-        if v >> (w * 8 - 1):
-            v -= 1 << (w * 8)
-        return v
-
-    def _put(self, pos, v, w, add):
-        # add=False: store v; add=True: add v to what is there. Returns the new value, signed.
-        b = self._chk(pos, w)
-        s = self._s
-        s.w()
-        try:
-            if w == 1:
-                if add:
-                    v += b[pos]
-                v &= 0xFF
-                b[pos] = v
-            elif w == 2:
-                if add:
-                    v += b[pos] | b[pos + 1] << 8
-                v &= 0xFFFF
-                b[pos] = v & 0xFF
-                b[pos + 1] = v >> 8
-            else:
-                f = _UFMT[w]
-                if add:
-                    v += unpack_from(f, b, pos)[0]
-                v &= (1 << (w * 8)) - 1
-                pack_into(f, b, pos, v)
-            s.bump()
-        finally:
-            s.done()
-        if v >> (w * 8 - 1):
-            v -= 1 << (w * 8)
-        return v
-
-    def read8(self, pos):
-        return self._get(pos, 1)
-
-    def read16(self, pos):
-        return self._get(pos, 2)
-
-    def read32(self, pos):
-        return self._get(pos, 4)
-
-    def read64(self, pos):
-        return self._get(pos, 8)
-
-    def write8(self, pos, value):
-        _fit(value, 1, 'value')
-        self._put(pos, value, 1, False)
-
-    def write16(self, pos, value):
-        _fit(value, 2, 'value')
-        self._put(pos, value, 2, False)
-
-    def write32(self, pos, value):
-        _fit(value, 4, 'value')
-        self._put(pos, value, 4, False)
-
-    def write64(self, pos, value):
-        _fit(value, 8, 'value')
-        self._put(pos, value, 8, False)
-
-    def inc8(self, pos, amount=1):
-        _fit(amount, 1, 'amount')
-        return self._put(pos, amount, 1, True)
-
-    def inc16(self, pos, amount=1):
-        _fit(amount, 2, 'amount')
-        return self._put(pos, amount, 2, True)
-
-    def inc32(self, pos, amount=1):
-        _fit(amount, 4, 'amount')
-        return self._put(pos, amount, 4, True)
-
-    def inc64(self, pos, amount=1):
-        _fit(amount, 8, 'amount')
-        return self._put(pos, amount, 8, True)
-
-    def dec8(self, pos, amount=1):
-        _fit(amount, 1, 'amount')
-        return self._put(pos, -amount, 1, True)
-
-    def dec16(self, pos, amount=1):
-        _fit(amount, 2, 'amount')
-        return self._put(pos, -amount, 2, True)
-
-    def dec32(self, pos, amount=1):
-        _fit(amount, 4, 'amount')
-        return self._put(pos, -amount, 4, True)
-
-    def dec64(self, pos, amount=1):
-        _fit(amount, 8, 'amount')
-        return self._put(pos, -amount, 8, True)
+        if o >> (w * 8 - 1):
+            o -= 1 << (w * 8)
+        return o
 
     # locks, waiting, the update counter
 
@@ -244,19 +173,16 @@ class SharedArea:
         return self._s
 
     def rlock(self):
-        s = self._live()
-        s.rl()
-        return self._held(s)
+        return self._lock(self._live().rl)
 
     def wlock(self):
-        s = self._live()
-        s.wl()
-        return self._held(s)
+        return self._lock(self._live().wl)
 
-    def _held(self, s):
+    def _lock(self, take):
+        take()
         # closed by another thread while this one waited: let go, or the hold would outlive the area
         if self._b is None:
-            s.end()
+            self._s.end()
             self._live()
         return self
 
@@ -286,13 +212,12 @@ class SharedArea:
         finally:
             s.done()
 
-    @property
-    def updates(self):
-        return self._live().count()
-
     def memoryview(self):
         self._live()
-        return memoryview(self._b)
+        try:
+            return memoryview(self._b)
+        except NameError:
+            raise SharedAreaError('memoryview() needs memoryview, which this firmware does not have')
 
     def object(self):
         self._live()
@@ -307,3 +232,45 @@ class SharedArea:
             while self._s.end():
                 pass  # what this thread still holds is let go, so nothing stays locked
             self._mem.close()
+
+
+def _flat(data):
+    # a bytes-like object counts by its bytes: array('H') or a 2-D view is seen as flat unsigned bytes
+    # (where memoryview can cast; MicroPython's cannot, and its writes take the object as it is)
+    try:
+        mv = memoryview(data)
+        if getattr(mv, 'format', 'B') != 'B' or getattr(mv, 'ndim', 1) != 1:
+            return mv.cast('B')
+    except (TypeError, NameError, AttributeError):
+        pass  # not a buffer (or no memoryview here): len() and the copy decide
+    return data
+
+
+INTS = ('read', 'write', 'inc', 'dec')
+
+
+def _method(name):
+    # 'read8' .. 'dec64' -> that method of SharedArea, made from _op; None for any other name
+    k = name.rstrip('0123456789')
+    d = name[len(k):]
+    if k not in INTS or d not in ('8', '16', '32', '64'):
+        return None
+    w = int(d) // 8
+    if k == 'read':
+        def f(self, pos):
+            return self._op(pos, w)
+    elif k == 'write':
+        def f(self, pos, value):
+            _fit(value, w, 'value')
+            self._op(pos, w, value)
+    else:
+        sign = -1 if k == 'dec' else 1
+
+        def f(self, pos, amount=1):
+            _fit(amount, w, 'amount')
+            return self._op(pos, w, sign * amount, True)
+    try:
+        f.__name__ = f.__qualname__ = name  # for help() on CPython; MicroPython cannot set it
+    except AttributeError:
+        pass
+    return f

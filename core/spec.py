@@ -27,7 +27,7 @@ def parse(spec, page):
         raise SharedAreaError('bad sharedarea spec %r: empty' % spec)
     kv = {}
     for part in spec.split(','):
-        k, eq, v = part.partition('=')
+        k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
         if k not in _KEYS:
             raise SharedAreaError('bad sharedarea spec %r: unknown key %r (keys: %s)' % (spec, k, ' '.join(_KEYS)))
         if k in kv:

@@ -15,6 +15,7 @@ from struct import pack_into, unpack_from
 from ..area import SharedAreaError
 
 PAGE_SIZE = mmap.PAGESIZE
+TINY = False  # the smallest boards leave some parts out of the import (see core names())
 getenv = os.getenv
 REGISTRY_LOCK = threading.Lock()
 _ident = threading.get_ident

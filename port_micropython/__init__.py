@@ -1,26 +1,23 @@
-# MicroPython backend: bytearray (or fixed-address) memory, locking by _thread or machine.disable_irq,
-# and wait() on the update counter. No files here: file= and fd= raise a clear error.
+# MicroPython backend: bytearray (or fixed-address) memory, locking by _thread (threads.py) or
+# machine.disable_irq, and wait() on the update counter. No files here: file= and fd= raise a clear error.
+import gc
 import time
 
 from ..area import SharedAreaError
 
 try:
-    import _thread
-except ImportError:
-    _thread = None
-try:
     from machine import disable_irq, enable_irq
 except ImportError:
     disable_irq = None
-
-PAGE_SIZE = 4096
 try:
     from os import getenv  # the unix port has it; boards have no environment
 except ImportError:
     getenv = None
 
-
-REGISTRY_LOCK = _thread.allocate_lock() if _thread else None
+# the smallest boards (the micro:bit: about 10 KB of heap in all) get 256-byte pages and leave the
+# sharedarea_* names out of the import (sharedarea.names() makes them)
+TINY = gc.mem_free() + gc.mem_alloc() < 32768
+PAGE_SIZE = 256 if TINY else 4096
 
 
 class _Base:
@@ -69,84 +66,22 @@ class _Base:
         pass
 
 
+try:
+    import _thread
+except ImportError:
+    _thread = None
 if _thread:
-    class _Sync(_Base):
-        # One mutex guards each op. wlock takes it and keeps it (owner + depth, so the holder's own ops
-        # and a second wlock nest); rlock only counts readers, and writers wait for them to leave.
-        def __init__(self):
-            _Base.__init__(self)
-            self._m = _thread.allocate_lock()
-            self._own = None
-            self._d = 0
-            self._rd = {}
-
-        def _mine(self):
-            o = self._own
-            return o is not None and o == _thread.get_ident()
-
-        def r(self):
-            if self._mine():
-                self._d += 1
-                return
-            self._m.acquire()
-            self._own = _thread.get_ident()
-            self._d = 1
-
-        def w(self):
-            if self._mine():
-                self._d += 1
-                return
-            me = _thread.get_ident()
-            while True:
-                self._m.acquire()
-                if not self._rd:
-                    break
-                self._m.release()
-                if me in self._rd:
-                    raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
-                time.sleep_ms(1)
-            self._own = me
-            self._d = 1
-
-        def done(self):
-            self._d -= 1
-            if not self._d:
-                self._own = None
-                self._m.release()
-
-        wl = w
-
-        def rl(self):
-            if self._mine():
-                self._d += 1
-                return
-            me = _thread.get_ident()
-            self._m.acquire()
-            self._rd[me] = self._rd.get(me, 0) + 1
-            self._m.release()
-
-        def end(self):
-            if self._mine():
-                self.done()
-                return True
-            me = _thread.get_ident()
-            self._m.acquire()
-            d = self._rd.get(me, 0)
-            if d > 1:
-                self._rd[me] = d - 1
-            elif d:
-                del self._rd[me]
-            self._m.release()
-            return d > 0
+    from .threads import _Sync
+    REGISTRY_LOCK = _thread.allocate_lock()
 else:
+    REGISTRY_LOCK = None
+
     class _Sync(_Base):
         # One thread: ops are critical sections with interrupts off (where machine has disable_irq);
         # rlock/wlock only count, so user code under wlock never runs with interrupts off.
         def __init__(self):
             _Base.__init__(self)
-            self._wd = 0
-            self._rd = 0
-            self._st = 0
+            self._wd = self._rd = self._st = 0
 
         def r(self):
             if disable_irq:
@@ -178,37 +113,39 @@ else:
             return True
 
 
+# the buffers an area can be made from; the micro:bit has no memoryview
+try:
+    _BUFS = (bytearray, memoryview)
+except NameError:
+    _BUFS = (bytearray,)
+
+
 class _Mem:
-    def __init__(self, buf, size, obj=None):
+    def __init__(self, buf, size, obj=None, ix=False):
+        if _BUFS[-1] is not bytearray and not ix:
+            buf = memoryview(buf)  # slices of a view copy nothing
         self.buf = buf
         self.size = size
         self.sync = _Sync()
         self.obj = obj
+        self.ix = ix
 
     def close(self):
         self.buf = None
 
 
-def _view(b):
-    try:
-        return memoryview(b)
-    except NameError:
-        return b  # no memoryview on this firmware (the smallest boards): index the buffer itself
-
-
 def anon(size):
-    return _Mem(_view(bytearray(size)), size)
+    return _Mem(bytearray(size), size)
 
 
 def wrap(obj):
-    if type(obj) not in (bytearray, memoryview):
+    if type(obj) not in _BUFS:
         raise TypeError('a sharedarea is made from a spec string, a number of pages or a writable buffer, not %s'
-                        % type(obj).__name__)
+                        % type(obj))
     if not len(obj):
         raise SharedAreaError('a sharedarea needs at least one byte; the buffer is empty')
-    v = _view(obj)
-    v[0] = v[0]  # a read-only buffer (a view of bytes) raises TypeError here, before any area exists
-    return _Mem(v, len(obj), obj)
+    obj[0] = obj[0]  # a read-only buffer (a view of bytes) raises TypeError here, before any area exists
+    return _Mem(obj, len(obj), obj)
 
 
 def ptr(addr, size):
@@ -216,26 +153,14 @@ def ptr(addr, size):
         raise SharedAreaError('ptr=0 is a NULL pointer')
     try:
         import uctypes
-        return _Mem(_view(uctypes.bytearray_at(addr, size)), size)
+        return _Mem(uctypes.bytearray_at(addr, size), size)
     except ImportError:
-        pass
-    from machine import mem8
-
-    class _At:
-        # fixed memory through machine.mem8, byte by byte
-        def __len__(self):
-            return size
-
-        def __getitem__(self, i):
-            return mem8[addr + i]
-
-        def __setitem__(self, i, v):
-            mem8[addr + i] = v
-    return _Mem(_At(), size)
+        from .mem8 import At  # no uctypes (the micro:bit): machine.mem8, byte by byte
+        return _Mem(At(addr, size), size, None, True)
 
 
 def _nofile(*a):
-    raise SharedAreaError('file= and fd= areas are not available on MicroPython (no mmap on this port)')
+    raise SharedAreaError('file= and fd= areas need mmap, which MicroPython does not have')
 
 
 file = fd = _nofile
