@@ -1,8 +1,9 @@
 # sharedarea: uWSGI's SharedArea (memory pages with atomic ops, locks and wait-for-update) for
-# CPython and MicroPython. This module picks the port, keeps the id registry and the uWSGI names.
+# CPython and MicroPython. This module picks the port and keeps the id registry; uWSGI's function
+# names (sharedarea_read, ...) come from .names.
 import sys
 
-from .area import INTS, SharedArea, SharedAreaError, _int, _method
+from .area import SharedArea, SharedAreaError, _int, fail
 
 if sys.implementation.name == 'micropython':
     from . import port_micropython as _port
@@ -16,19 +17,11 @@ _areas = []
 def add(spec):
     # spec: a --sharedarea string, a number of pages, or a writable buffer; returns the new id
     if isinstance(spec, str):
-        from .spec import parse
-        kv = parse(spec, PAGE_SIZE)
-        if 'file' in kv:
-            mem = _port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
-        elif 'fd' in kv:
-            mem = _port.fd(kv['fd'], kv['size'], kv.get('offset', 0))
-        elif 'ptr' in kv:
-            mem = _port.ptr(kv['ptr'], kv['size'])
-        else:
-            mem = _port.anon(kv['size'])
+        from .spec import memory
+        mem = memory(spec, _port)
     elif type(spec) is int:
         if spec <= 0:
-            raise SharedAreaError('bad sharedarea spec %d: pages must be more than 0' % spec)
+            fail('pages', spec)
         mem = _port.anon(spec * PAGE_SIZE)
     else:
         mem = _port.wrap(spec)
@@ -51,45 +44,34 @@ def get(id):
         a = _areas[id]
         if a._b is not None:
             return a
-        raise SharedAreaError('sharedarea %d is closed' % id)
-    raise SharedAreaError('no sharedarea %d (%s)' % (id, 'ids are 0..%d' % (len(_areas) - 1) if _areas else 'none added yet'))
+        fail('closed', id)
+    fail('id', id, len(_areas))
 
 
 def close(id):
     # closing twice is fine; an id that never existed is an error
-    if type(id) is not int:
-        _int(id, 'id')
-    if not 0 <= id < len(_areas):
+    if type(id) is not int or not 0 <= id < len(_areas):
         get(id)
     _areas[id].close()
 
 
-# uWSGI's function names: sharedarea_<op>(id, ...) calls get(id).<op>(...)
-def _fn(op, ret):
-    def f(id, *args):
-        r = getattr(get(id), op)(*args)
-        if ret:
-            return r
-    return f
-
-
 def names():
-    # makes the sharedarea_* names; done at import, except on the smallest boards (the micro:bit), where
-    # they would take about 2.5 KB of its 9 KB heap: there a program that wants them calls this first
-    g = globals()
-    for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
-            k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
-        g['sharedarea_' + op] = _fn(op, 'lock' not in op)
-    for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
-                      ('writelong', 'write64'), ('inclong', 'inc64')):
-        g['sharedarea_' + alias] = g['sharedarea_' + op]
-    # a port may swap in compiled versions of these functions (same behaviour)
-    if hasattr(_port, 'functions'):
-        _port.functions(g)
+    # makes uWSGI's sharedarea_* functions here. Done at import, except on the smallest boards (the
+    # micro:bit), where they would take a third of the heap: there a program that wants them calls this.
+    from .names import make
+    make(globals(), _port)
 
 
+# every method on the class now (help(), dir(), the fast path's fallbacks) and the sharedarea_* names,
+# except on the smallest boards (there methods come on first use, and names() makes the names)
 if not _port.TINY:
-    for _k in INTS:
-        for _w in (8, 16, 32, 64):
-            setattr(SharedArea, _k + str(_w), _method(_k + str(_w)))
+    from . import extra, locks, more
+    for _k in list(extra.__dict__) + list(locks.__dict__) + [k + str(w) for k in more.INTS for w in (8, 16, 32, 64)]:
+        _f = more.method(_k)
+        if _f:
+            try:
+                _f.__qualname__ = 'SharedArea.' + _k  # as if written in the class (help(), CPython's errors)
+            except AttributeError:
+                pass  # MicroPython has no __qualname__
+            setattr(SharedArea, _k, _f)
     names()

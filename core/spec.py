@@ -52,3 +52,15 @@ def parse(spec, page):
     if not src and 'size' not in kv:
         raise SharedAreaError('bad sharedarea spec %r: give pages=, size=, file=, fd= or ptr=' % spec)
     return kv
+
+
+def memory(spec, port):
+    # the port's memory for a spec string
+    kv = parse(spec, port.PAGE_SIZE)
+    if 'file' in kv:
+        return port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
+    if 'fd' in kv:
+        return port.fd(kv['fd'], kv['size'], kv.get('offset', 0))
+    if 'ptr' in kv:
+        return port.ptr(kv['ptr'], kv['size'])
+    return port.anon(kv['size'])

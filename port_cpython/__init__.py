@@ -208,7 +208,10 @@ class _Sync:
 
     rl = r
     wl = w
-    done = end
+
+    def done(self, token=None):
+        # after an op; the token (what r() or w() returned) is for ports that need one
+        self.end()
 
     def bump(self):
         # called with the write side held
@@ -382,7 +385,9 @@ def _file_sync(st):
 
 
 class _Mem:
-    # what the core needs: buf, size, sync, obj and close()
+    # what the core needs: buf, size, sync, obj, ix, bind and close()
+    ix = False  # the buffer protocol and slices: bytes and integers go through them
+
     def __init__(self, buf, sync, obj=None, mm=None):
         self.buf = buf
         self.size = buf.nbytes

@@ -1,21 +1,52 @@
 # Locking on MicroPython ports with _thread (rp2, esp32, unix): one mutex per area guards each op. wlock
 # takes it and keeps it (owner + depth, so the holder's own ops and a second wlock nest); rlock only counts
-# readers, and writers wait for them to leave.
+# readers, and writers wait for them to leave. wait() with no timeout sleeps on a lock the next update
+# releases.
 import time
 
 import _thread
 
-from ..area import SharedAreaError
-from . import _Base
+from ..area import fail
+from . import Mem as _One
+from .one import wait as _poll
+
+REGISTRY_LOCK = _thread.allocate_lock()
 
 
-class _Sync(_Base):
-    def __init__(self):
-        _Base.__init__(self)
+class Mem(_One):
+    def __init__(self, *a):
+        _One.__init__(self, *a)
         self._m = _thread.allocate_lock()
         self._own = None
         self._d = 0
         self._rd = {}
+        self._ws = None  # locks of threads waiting forever, released by bump()
+
+    def bump(self):
+        # called inside an op; allocates nothing unless a thread waits forever
+        self._n = (self._n + 1) & 0x3FFFFFFF
+        if self._ws:
+            for lk in self._ws:
+                lk.release()
+            self._ws = None
+
+    def wait(self, freq, timeout):
+        if timeout:
+            return _poll(self, freq, timeout)
+        n0 = self._n
+        lk = _thread.allocate_lock()
+        lk.acquire()
+        self.w()
+        try:
+            if self._n != n0:
+                return True
+            if self._ws is None:
+                self._ws = []
+            self._ws.append(lk)
+        finally:
+            self.done(0)
+        lk.acquire()  # released by the next bump()
+        return True
 
     def _mine(self):
         o = self._own
@@ -40,12 +71,12 @@ class _Sync(_Base):
                 break
             self._m.release()
             if me in self._rd:
-                raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
+                fail('rlocked')
             time.sleep_ms(1)
         self._own = me
         self._d = 1
 
-    def done(self):
+    def done(self, token=None):
         self._d -= 1
         if not self._d:
             self._own = None

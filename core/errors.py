@@ -1,0 +1,21 @@
+# The messages of the errors raised on the paths every program uses (the core's ops, add/get/close, the
+# MicroPython port), in one table that is loaded only when something fails: on the micro:bit their
+# texts would otherwise take a tenth of the heap at import. fail() raises.
+from .area import SharedAreaError
+
+_MSG = {
+    'int': '%s must be an int, not %s',
+    'buffer': 'add() takes a spec string, a number of pages or a writable buffer, not %s',
+    'closed': 'sharedarea %d is closed',
+    'pos': 'sharedarea %d: pos %d is outside 0..%d',
+    'end': 'sharedarea %d: %d bytes at pos %d cross the end (size %d)',
+    'length': 'sharedarea %d: length %d is negative',
+    'pages': 'bad sharedarea spec %d: pages must be more than 0',
+    'id': 'no sharedarea %d (%d added)',
+    'empty': 'the buffer is empty; an area needs at least one byte',
+    'rlocked': 'this thread holds rlock on the area; a write needs wlock (unlock first)',
+}
+
+
+def fail(key, *args):
+    raise (TypeError if key in ('int', 'buffer') else SharedAreaError)(_MSG[key] % args)

@@ -1,0 +1,23 @@
+# uWSGI's function names: sharedarea_<op>(id, ...) calls sharedarea.get(id).<op>(...).
+from .more import INTS
+
+
+def _fn(get, op, ret):
+    def f(id, *args):
+        r = getattr(get(id), op)(*args)
+        if ret:
+            return r
+    return f
+
+
+def make(g, port):
+    # g: the sharedarea module's namespace
+    for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
+            k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
+        g['sharedarea_' + op] = _fn(g['get'], op, 'lock' not in op)
+    for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
+                      ('writelong', 'write64'), ('inclong', 'inc64')):
+        g['sharedarea_' + alias] = g['sharedarea_' + op]
+    # a port may swap in compiled versions of these functions (same behaviour)
+    if hasattr(port, 'functions'):
+        port.functions(g)
