@@ -65,13 +65,5 @@ def names():
 # every method on the class now (help(), dir(), the fast path's fallbacks) and the sharedarea_* names,
 # except on the smallest boards (there methods come on first use, and names() makes the names)
 if not _port.TINY:
-    from . import extra, locks, more
-    for _k in list(extra.__dict__) + list(locks.__dict__) + [k + str(w) for k in more.INTS for w in (8, 16, 32, 64)]:
-        _f = more.method(_k)
-        if _f:
-            try:
-                _f.__qualname__ = 'SharedArea.' + _k  # as if written in the class (help(), CPython's errors)
-            except AttributeError:
-                pass  # MicroPython has no __qualname__
-            setattr(SharedArea, _k, _f)
-    names()
+    from .names import everything
+    everything(globals(), _port)

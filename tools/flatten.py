@@ -55,18 +55,25 @@ def _imp(m, pkg):
         name = mod.split('.')[-1]
         if NAMES[name] is None:
             return "%sraise ImportError('%s is not on this board')" % (ind, name)
-        return '%sfrom %s import %s' % (ind, NAMES[name], rest)
+        return '%s%sfrom %s import %s' % (ind, _ld(ind, NAMES[name]), NAMES[name], rest)
     name, _, alias = rest.partition(' as ')
     name = name.strip()
     if name not in NAMES:
         return '%sfrom %s import %s' % (ind, pkg, rest)  # a name from the package itself
     if NAMES[name] is None:
         return "%sraise ImportError('%s is not on this board')" % (ind, name)
-    return '%simport %s as %s' % (ind, NAMES[name], alias.strip() or name)
+    return '%s%simport %s as %s' % (ind, _ld(ind, NAMES[name]), NAMES[name], alias.strip() or name)
+
+
+def _ld(ind, flat):
+    # an import inside a function (a module loaded on first use) runs its pieces first, through _ld;
+    # one at module level finds its module loaded already (sharedarea loads those first)
+    return "_ld('%s')\n%s" % (flat, ind) if ind else ''
+
 
 
 def flatten(src, pkg='sharedarea'):
-    out = re.sub(r'(?m)^(\s*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
+    out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
     out = strip(out)
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
     return out
@@ -74,31 +81,37 @@ def flatten(src, pkg='sharedarea'):
 
 # The micro:bit compiles a module in one go, needing about three times its source in heap at once; a
 # module bigger than LIMIT bytes (stripped) goes to the board as pieces NAME.0, NAME.1, ... of whole
-# top-level statements (a big class gives up its methods to later pieces, which put them back on it),
-# and NAME.py is a stub that runs the pieces one by one in its own namespace (STUB).
+# top-level statements (a big class gives up its methods to later pieces, which put them back on it).
 LIMIT = 500
-# How a module in pieces gets loaded: NAME.py is a stub holding only its namespace (G), and the pieces
-# are run into it by RUN, from the flat sharedarea (depth 1) for the modules it needs at import, or by
-# the stub itself for modules loaded later. A loader function or a stub that runs its own pieces under
-# sharedarea would be one level deeper, and the board's C stack (1.8 KB) allows two imports deep, not three.
-STUB = 'G=globals()\n'
-RUN = """import gc,micropython
-micropython.opt_level(3)
-for _m_,_g_ in %s:
- _i_=0
- while 1:
-  try:
-   _f_=open('%%s.%%d'%%(_m_,_i_))
-  except OSError:
-   break
-  _s_=_f_.read()
-  _f_.close()
-  exec(_s_,_g_)
-  _i_+=1
-  del _s_
+# How the board loads a module: NAME.py starts with STUB, which gives it its namespace (G); the rest of
+# the file is one comment line the compiler skips: the pieces' lengths, then the pieces themselves (their
+# newlines stored as \x01). _ld(NAME) (defined in the flat sharedarea.py and given to every module) runs
+# the pieces into G, once, with a collection in between. sharedarea.py loads what it needs at import that
+# way; a module used later is loaded by the function that first needs it. Plain imports of whole modules
+# would compile too much at once and nest too deep for the board's C stack (1.8 KB: two imports deep,
+# not three); one file per module because every file takes at least a 128-byte flash chunk.
+STUB = 'G=globals()\n#'
+_BODY = """ if '_ok' in g:
+  %(x)s
+ g['_ld']=_ld
+ f=open(m+'.py')
+ f.read(13)
+ h=''
+ while h[-1:]!='\\x01':
+  h+=f.read(1)
+ for n in h[:-1].split():
+  s=f.read(int(n)).replace('\\x01','\\n')
+  exec(s,g)
+  del s
   gc.collect()
-del _m_,_g_,_i_,_f_
+ f.close()
+ g['_ok']=1
 """
+# _ld for modules loaded later, and the same loop written out at module level for what sharedarea loads
+# at import (inside a function, that would be one level too deep there)
+LOADER = ("G=globals()\nimport gc\ndef _ld(m,g=None):\n g=g or __import__(m).G\n" + _BODY % {'x': 'return'} +
+          "for m,g in %s:\n" + '\n'.join(' ' + ln for ln in (_BODY % {'x': 'continue'}).splitlines()) +
+          "\ndel m,g,h,f,n\n")
 
 
 def _units(src):
@@ -148,29 +161,25 @@ def build(dest=None):
     made = []
 
     def put(name, text):
+        if name.endswith('.py'):
+            compile(text, name, 'exec')
         path = os.path.join(dest, name)
         with open(path, 'w') as f:
             f.write(text)
         made.append((name, path))
-    split = []
     for rel, flat, pkg in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
             text = flatten(f.read(), pkg)
-        # only what sharedarea loads at import is cut into pieces: a module loaded later, from inside a
-        # call, compiles whole (running pieces from there nests too deep for the C stack)
-        ps = pieces(text) if flat in AT_IMPORT + ('sharedarea',) else [text]
-        if len(ps) == 1:
-            put(flat + '.py', text)
-            continue
-        for i, p in enumerate(ps):
-            compile(p, '%s.%d' % (flat, i), 'exec')
-            put('%s.%d' % (flat, i), p)
-        split.append(flat)
-        if flat != 'sharedarea':
-            put(flat + '.py', STUB)
+        ps = pieces(text)
+        for p in ps:
+            compile(p, flat, 'exec')
+            assert '\x01' not in p
+        data = ' '.join(str(len(p)) for p in ps) + '\x01' + ''.join(ps).replace('\n', '\x01') + '\n'
+        # sharedarea's own pieces go in sa_init.py, run into sharedarea's namespace
+        put(('sa_init' if flat == 'sharedarea' else flat) + '.py', STUB + data)
     # sharedarea's own pieces come last; the modules it imports at import time first, in that order
-    run = ''.join("('%s',__import__('%s').G)," % (m, m) for m in AT_IMPORT if m in split)
-    put('sharedarea.py', STUB + RUN % ('(' + run + "('sharedarea',G))"))
+    put('sharedarea.py', LOADER % ('(' + ''.join("('%s',__import__('%s').G)," % (m, m) for m in AT_IMPORT)
+                                   + "('sa_init',G))"))
     return made
 
 
