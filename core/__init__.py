@@ -56,14 +56,39 @@ def close(id):
 
 
 def names():
-    # makes uWSGI's sharedarea_* functions here. Done at import, except on the smallest boards (the
-    # micro:bit), where they would take a third of the heap: there a program that wants them calls this.
+    # makes uWSGI's sharedarea_* functions here (done at import, except on the micro:bit: see load())
     from .names import make
     make(globals(), _port)
 
 
-# every method on the class now (help(), dir(), the fast path's fallbacks) and the sharedarea_* names,
-# except on the smallest boards (there methods come on first use, and names() makes the names)
+PARTS = ('ints', 'locks', 'extra', 'errors', 'spec', 'names')
+
+
+def load(*parts):
+    # Loads parts of the library now: ints (read8 .. dec64), locks, extra (readfast, wait, update,
+    # memoryview, object), errors (the messages), spec (spec strings), names (the sharedarea_* functions).
+    # Where the heap allows, all are loaded at import. On the micro:bit a program loads the parts it uses,
+    # at its top level (sharedarea.load('ints', 'locks')): each costs heap, and loading one deep inside
+    # calls would overflow the firmware's small C stack. (errors and spec still load on first use there,
+    # and a failure that cannot load the messages raises its error with the values only.)
+    for p in parts:
+        if p not in PARTS:
+            fail('part', p, ' '.join(PARTS))
+        if p == 'names':
+            names()
+            continue
+        m = getattr(__import__(__name__ + '.' + p), p)
+        for k in getattr(m, 'METHODS', ()):
+            setattr(SharedArea, k, getattr(m, k))
+        if p == 'ints':
+            SharedArea._make = m.method
+        if hasattr(_port, 'load'):
+            _port.load(p)  # what the port needs for that part
+
+
+# all parts now, with every method on the class (help(), dir(), the fast path's fallbacks), except on
+# the smallest boards
 if not _port.TINY:
-    from .names import everything
-    everything(globals(), _port)
+    load(*PARTS)
+    from .full import everything
+    everything()

@@ -1,9 +1,9 @@
 # The SharedArea object: bounds, widths, overflow and wrap-around rules, the same on every runtime.
 # Memory, locking and waiting come from the port; this module imports nothing runtime-specific.
 # Small on purpose: the micro:bit compiles every module on import into its 9 KB heap, where code costs
-# about a byte of heap per byte of (stripped) source. So this module has read, write and close; the other
-# methods (read8 .. dec64 in .more, locks, waiting, ... in .extra) are put on the class by sharedarea at
-# import where the heap allows, and on first use on the micro:bit (__getattr__).
+# about a byte of heap per byte of (stripped) source. So this module has read, write and close; the
+# other methods come with the parts ints (read8 .. dec64), locks and extra, which sharedarea.load() puts
+# on the class: all at import where the heap allows, those a program asks for on the micro:bit.
 #
 # What the core asks of a port's memory object (mem): .buf (indexable memory), .size, .obj (the user's
 # buffer, or None), .close(), .sync, .ix (True: memory without the buffer protocol or slices, as
@@ -18,8 +18,13 @@ class SharedAreaError(ValueError):
 
 
 def fail(key, *args):
-    # raises the error named key (its message is in .errors, loaded on the first failure)
-    from .errors import fail
+    # raises the error named key; its message is in .errors, loaded on the first failure. Where that
+    # cannot load then (the micro:bit, short of heap or C stack), the error is raised with the key and
+    # values instead of the message.
+    try:
+        from .errors import fail
+    except (MemoryError, RuntimeError):
+        raise SharedAreaError(key, *args)
     fail(key, *args)
 
 
@@ -40,6 +45,7 @@ except TypeError:
 class SharedArea:
     # class-level default: a closed (or half-made) area has no buffer, so close() is safe twice
     _b = None
+    _make = None  # the part ints puts its method maker here
 
     def __init__(self, id, mem):
         self.id = id
@@ -52,14 +58,14 @@ class SharedArea:
             mem.bind(self)  # compiled versions of the hot ops (same rules, same errors)
 
     def __getattr__(self, name):
-        # only called for names the class lacks: methods not there yet, and `updates`
+        # only called for names the class lacks: `updates`, and read8 .. dec64 before their first use
+        # (made by the part ints, once loaded, and kept on the class)
         if name == 'updates':
             self._chk(0, 0)
             return self._s.count()
-        from .more import method
-        f = method(name)
+        f = SharedArea._make(name) if SharedArea._make else None
         if f is None:
-            raise AttributeError(name)
+            fail('unloaded', name)
         setattr(SharedArea, name, f)
         return getattr(self, name)
 

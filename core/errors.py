@@ -14,8 +14,12 @@ _MSG = {
     'id': 'no sharedarea %d (%d added)',
     'empty': 'the buffer is empty; an area needs at least one byte',
     'rlocked': 'this thread holds rlock on the area; a write needs wlock (unlock first)',
+    'part': 'no part %r of sharedarea (parts: %s)',
+    'unloaded': "'SharedArea' object has no attribute %r (on the micro:bit, methods come with their parts: "
+                "sharedarea.load('ints', 'locks', 'extra'))",
 }
 
 
 def fail(key, *args):
-    raise (TypeError if key in ('int', 'buffer') else SharedAreaError)(_MSG[key] % args)
+    raise (TypeError if key in ('int', 'buffer') else AttributeError if key == 'unloaded' else
+           SharedAreaError)(_MSG[key] % args)

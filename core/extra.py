@@ -1,6 +1,8 @@
-# SharedArea methods used less often: readfast, waiting, the update counter, zero-copy access (the
-# locks are in .locks). Plain functions; .more.method() puts them on the class.
+# The part extra: SharedArea's methods used less often (readfast, waiting, the update counter, zero-copy
+# access), plain functions that sharedarea.load() puts on the class.
 from .area import SharedAreaError, _int
+
+METHODS = ('readfast', 'wait', 'update', 'memoryview', 'object')
 
 try:
     _view = memoryview  # (the method below takes the name)

@@ -1,6 +1,8 @@
-# SharedArea's locks: rlock, wlock, unlock and the with-form. Plain functions; .more.method() puts them
-# on the class.
+# The part locks: SharedArea's rlock, wlock, unlock and the with-form, plain functions that
+# sharedarea.load() puts on the class.
 from .area import SharedAreaError
+
+METHODS = ('rlock', 'wlock', 'unlock', '__enter__', '__exit__')
 
 
 def rlock(self):

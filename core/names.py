@@ -1,8 +1,5 @@
-# uWSGI's function names: sharedarea_<op>(id, ...) calls sharedarea.get(id).<op>(...). And, where the
-# heap allows (not on the micro:bit), every SharedArea method on the class at import.
-from . import extra, locks
-from .area import SharedArea
-from .more import INTS, method
+# uWSGI's function names: sharedarea_<op>(id, ...) calls sharedarea.get(id).<op>(...).
+INTS = ('read', 'write', 'inc', 'dec')  # as in .ints (not imported: the micro:bit loads parts one by one)
 
 
 def _fn(get, op, ret):
@@ -24,15 +21,3 @@ def make(g, port):
     # a port may swap in compiled versions of these functions (same behaviour)
     if hasattr(port, 'functions'):
         port.functions(g)
-
-
-def everything(g, port):
-    for k in list(extra.__dict__) + list(locks.__dict__) + [k + str(w) for k in INTS for w in (8, 16, 32, 64)]:
-        f = method(k)
-        if f:
-            try:
-                f.__qualname__ = 'SharedArea.' + k  # as if written in the class (help(), CPython's errors)
-            except AttributeError:
-                pass  # MicroPython has no __qualname__
-            setattr(SharedArea, k, f)
-    make(g, port)

@@ -5,6 +5,10 @@ from .area import SharedAreaError
 _KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
 
 
+def _bad(spec, why, *args):
+    raise SharedAreaError('bad sharedarea spec %r: ' % spec + why % args)
+
+
 def _num(spec, k, v):
     # as uWSGI reads them: size= and offset= decimal or 0x-hex, pages= and fd= decimal only; no sign,
     # spaces, octal or trailing junk (uWSGI reads "0X10", "pages=0x2" as 0 and "12abc" as 12)
@@ -12,11 +16,11 @@ def _num(spec, k, v):
     d = v[2:] if h else v
     ok = '0123456789abcdefABCDEF' if h else '0123456789'
     if not d or any(c not in ok for c in d):
-        raise SharedAreaError('bad sharedarea spec %r: %s=%r is not a number (%s)' % (
-            spec, k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal'))
+        _bad(spec, '%s=%r is not a number (%s)', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr')
+             else 'decimal')
     # more than 2**60 is no memory anyone has; checked on the digits so small boards need no big ints
     if len(d.lstrip('0')) > (15 if h else 18):
-        raise SharedAreaError('bad sharedarea spec %r: %s=%s is too big' % (spec, k, v))
+        _bad(spec, '%s=%s is too big', k, v)
     return int(d, 16 if h else 10)
 
 
@@ -24,39 +28,41 @@ def parse(spec, page):
     if spec.isdigit():
         spec = 'pages=' + spec
     if not spec:
-        raise SharedAreaError('bad sharedarea spec %r: empty' % spec)
+        _bad(spec, 'empty')
     kv = {}
     for part in spec.split(','):
         k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
         if k not in _KEYS:
-            raise SharedAreaError('bad sharedarea spec %r: unknown key %r (keys: %s)' % (spec, k, ' '.join(_KEYS)))
+            _bad(spec, 'unknown key %r (keys: %s)', k, ' '.join(_KEYS))
         if k in kv:
-            raise SharedAreaError('bad sharedarea spec %r: %s given twice' % (spec, k))
+            _bad(spec, '%s given twice', k)
         if not v:
-            raise SharedAreaError('bad sharedarea spec %r: %s has no value' % (spec, k))
+            _bad(spec, '%s has no value', k)
         kv[k] = v if k == 'file' else _num(spec, k, v)
     src = [k for k in ('file', 'fd', 'ptr') if k in kv]
     if len(src) > 1:
-        raise SharedAreaError('bad sharedarea spec %r: %s and %s cannot be combined' % (spec, src[0], src[1]))
+        _bad(spec, '%s and %s cannot be combined', src[0], src[1])
     for k in ('pages', 'size'):
         if kv.get(k) == 0:
-            raise SharedAreaError('bad sharedarea spec %r: %s must be more than 0' % (spec, k))
+            _bad(spec, '%s must be more than 0', k)
     if 'pages' in kv:
         n = kv['pages'] * page
         if kv.setdefault('size', n) != n:
-            raise SharedAreaError('bad sharedarea spec %r: pages=%d (%d bytes) and size=%d disagree' % (spec, kv['pages'], n, kv['size']))
+            _bad(spec, 'pages=%d (%d bytes) and size=%d disagree', kv['pages'], n, kv['size'])
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
-        raise SharedAreaError('bad sharedarea spec %r: offset= needs file= or fd=' % spec)
+        _bad(spec, 'offset= needs file= or fd=')
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
-        raise SharedAreaError('bad sharedarea spec %r: %s= needs size=' % (spec, src[0]))
+        _bad(spec, '%s= needs size=', src[0])
     if not src and 'size' not in kv:
-        raise SharedAreaError('bad sharedarea spec %r: give pages=, size=, file=, fd= or ptr=' % spec)
+        _bad(spec, 'give pages=, size=, file=, fd= or ptr=')
     return kv
 
 
 def memory(spec, port):
     # the port's memory for a spec string
     kv = parse(spec, port.PAGE_SIZE)
+    if ('file' in kv or 'fd' in kv) and not hasattr(port, 'file'):
+        raise SharedAreaError('file= and fd= areas need mmap, which MicroPython does not have')
     if 'file' in kv:
         return port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
     if 'fd' in kv:

@@ -1,6 +1,6 @@
 # MicroPython backend: bytearray (or fixed-address, fixed.py) memory, locking by machine.disable_irq on
 # one thread or by _thread locks (threads.py), wait() on the update counter. No files: file= and fd=
-# raise a clear error.
+# are refused by the spec parser (no mmap here).
 import gc
 
 from ..area import SharedAreaError, fail
@@ -50,15 +50,18 @@ class Mem:
     def bump(self):
         self._n = (self._n + 1) & 0x3FFFFFFF
 
-    def __getattr__(self, name):
-        # the rest of the sync (count, wait, rl, wl, end: locks and waiting) is in one.py, loaded on
-        # first use (the micro:bit's heap is small) and kept on the class
-        if name not in ('count', 'wait', 'rl', 'wl', 'end'):
-            raise AttributeError(name)
-        from . import one
-        f = getattr(one, name)
-        setattr(Mem, name, f)
-        return getattr(self, name)
+    def count(self):
+        return self._n
+
+    def end(self):
+        # the innermost hold is not recorded on one thread; wlock's count goes first
+        if self._wd:
+            self._wd -= 1
+        elif self._rd:
+            self._rd -= 1
+        else:
+            return False
+        return True
 
     def w(self):
         if self._rd and not self._wd:
@@ -66,12 +69,21 @@ class Mem:
         return self.r()
 
 
+One = Mem  # the single-thread kind, which threads.py builds on
 REGISTRY_LOCK = None
 try:
     import _thread
     from .threads import Mem, REGISTRY_LOCK  # noqa: F811
 except ImportError:
     pass
+
+
+def load(part):
+    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py)
+    if part in ('locks', 'extra') and not hasattr(One, 'wait'):
+        from . import one
+        for k in ('wait', 'rl', 'wl'):
+            setattr(One, k, getattr(one, k))
 
 
 def anon(size):
@@ -90,10 +102,3 @@ def wrap(obj):
 def ptr(addr, size):
     from .fixed import ptr
     return ptr(addr, size)
-
-
-def _nofile(*a):
-    raise SharedAreaError('file= and fd= areas need mmap, which MicroPython does not have')
-
-
-file = fd = _nofile

@@ -1,10 +1,6 @@
-# The single-thread sync's parts used less often (see Mem in __init__.py): the update counter, wait(),
-# and the lock counts. Plain functions, put on Mem on first use.
+# The single-thread sync's parts used less often (see Mem in __init__.py): wait() and the lock counts.
+# Plain functions, put on Mem by load() with the parts locks and extra.
 import time
-
-
-def count(self):
-    return self._n
 
 
 def wait(self, freq, timeout):
@@ -26,14 +22,3 @@ def wl(self):
 
 def rl(self):
     self._rd += 1
-
-
-def end(self):
-    # the innermost hold is not recorded on one thread; wlock's count goes first
-    if self._wd:
-        self._wd -= 1
-    elif self._rd:
-        self._rd -= 1
-    else:
-        return False
-    return True

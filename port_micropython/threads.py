@@ -8,7 +8,6 @@ import _thread
 
 from ..area import fail
 from . import Mem as _One
-from .one import wait as _poll
 
 REGISTRY_LOCK = _thread.allocate_lock()
 
@@ -32,7 +31,8 @@ class Mem(_One):
 
     def wait(self, freq, timeout):
         if timeout:
-            return _poll(self, freq, timeout)
+            from .one import wait
+            return wait(self, freq, timeout)
         n0 = self._n
         lk = _thread.allocate_lock()
         lk.acquire()

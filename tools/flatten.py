@@ -9,20 +9,19 @@ import sys
 import tokenize
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# package module -> flat module name (None: not shipped to the micro:bit, which has no _thread and no
-# sys.modules; importing it there raises ImportError)
-NAMES = {'area': 'sa_area', 'errors': 'sa_errors', 'more': 'sa_more', 'extra': 'sa_extra', 'locks': 'sa_locks', 'spec': 'sa_spec', 'names': 'sa_names',
-         'port_micropython': 'sa_port', 'fixed': 'sa_fixed', 'one': 'sa_one', 'port_cpython': None, 'threads': None, 'uwsgi': None}
-# the modules the flat sharedarea imports at import time on the micro:bit, in that order
-AT_IMPORT = ('sa_area', 'sa_port')
-# (source relative to ROOT, flat name, flat name of its package for "from . import x") for every module
-# a board needs, in the order they are sent
-SOURCES = (('core/__init__.py', 'sharedarea', 'sharedarea'), ('core/area.py', 'sa_area', 'sharedarea'),
-           ('core/errors.py', 'sa_errors', 'sharedarea'),
-           ('core/more.py', 'sa_more', 'sharedarea'), ('core/locks.py', 'sa_locks', 'sharedarea'),
-           ('core/extra.py', 'sa_extra', 'sharedarea'), ('core/spec.py', 'sa_spec', 'sharedarea'),
-           ('core/names.py', 'sa_names', 'sharedarea'), ('port_micropython/__init__.py', 'sa_port', 'sa_port'),
-           ('port_micropython/one.py', 'sa_one', 'sa_port'), ('port_micropython/fixed.py', 'sa_fixed', 'sa_port'))
+# package module -> its part name on the board, where it is the file sa_NAME (None: not shipped to the
+# micro:bit, which has no _thread and no sys.modules; importing it there raises ImportError)
+NAMES = {'area': 'area', 'errors': 'errors', 'ints': 'ints', 'locks': 'locks', 'extra': 'extra', 'spec': 'spec',
+         'names': 'names', 'port_micropython': 'port', 'one': 'one', 'fixed': 'fixed',
+         'port_cpython': None, 'threads': None, 'uwsgi': None, 'full': None}
+# what the flat sharedarea loads at import, in that order (then its own part, init)
+AT_IMPORT = ('area', 'port')
+# (source relative to ROOT, its part name, the part name of its package for "from . import x")
+SOURCES = (('core/__init__.py', 'init', 'init'), ('core/area.py', 'area', 'init'),
+           ('core/errors.py', 'errors', 'init'), ('core/ints.py', 'ints', 'init'),
+           ('core/locks.py', 'locks', 'init'), ('core/extra.py', 'extra', 'init'), ('core/spec.py', 'spec', 'init'),
+           ('core/names.py', 'names', 'init'), ('port_micropython/__init__.py', 'port', 'port'),
+           ('port_micropython/one.py', 'one', 'port'), ('port_micropython/fixed.py', 'fixed', 'port'))
 
 
 def strip(src):
@@ -49,69 +48,65 @@ def strip(src):
 
 
 def _imp(m, pkg):
-    # "from .x import a" / "from ..x import a" / "from . import x [as y]" / "from . import name"
-    ind, mod, rest = m.group(1), m.group(3), m.group(4)
-    if mod:
-        name = mod.split('.')[-1]
-        if NAMES[name] is None:
-            return "%sraise ImportError('%s is not on this board')" % (ind, name)
-        return '%s%sfrom %s import %s' % (ind, _ld(ind, NAMES[name]), NAMES[name], rest)
-    name, _, alias = rest.partition(' as ')
-    name = name.strip()
-    if name not in NAMES:
-        return '%sfrom %s import %s' % (ind, pkg, rest)  # a name from the package itself
-    if NAMES[name] is None:
-        return "%sraise ImportError('%s is not on this board')" % (ind, name)
-    return '%s%simport %s as %s' % (ind, _ld(ind, NAMES[name]), NAMES[name], alias.strip() or name)
+    # a relative import -> the same names taken from _ld(flat module name), a namespace
+    ind, dots, mod, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+    pairs = [(n.strip(), (a or n).strip()) for n, _, a in (x.partition(' as ') for x in rest.split(','))]
+    if mod:  # from .x import a, b as c
+        flat = NAMES[mod.split('.')[-1]]
+        if flat is None:
+            return '%sraise ImportError' % ind  # never runs on the board
+        return ind + '_m_=_ld(%r)\n' % flat + ''.join('%s%s=_m_.%s\n' % (ind, a, n) for n, a in pairs).rstrip()
+    out = []
+    for n, a in pairs:  # from . import module [as y] / from . import name_of_the_package
+        if n in NAMES:
+            if NAMES[n] is None:
+                out.append('%sraise ImportError' % ind)
+            else:
+                out.append('%s%s=_ld(%r)' % (ind, a, NAMES[n]))
+        else:
+            out.append('%s%s=_ld(%r).%s' % (ind, a, pkg, n))
+    return '\n'.join(out)
 
 
-def _ld(ind, flat):
-    # an import inside a function (a module loaded on first use) runs its pieces first, through _ld;
-    # one at module level finds its module loaded already (sharedarea loads those first)
-    return "_ld('%s')\n%s" % (flat, ind) if ind else ''
-
-
-
-def flatten(src, pkg='sharedarea'):
+def flatten(src, pkg='init'):
+    # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
+    src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
     out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
     out = strip(out)
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
     return out
 
 
-# The micro:bit compiles a module in one go, needing about three times its source in heap at once; a
-# module bigger than LIMIT bytes (stripped) goes to the board as pieces NAME.0, NAME.1, ... of whole
-# top-level statements (a big class gives up its methods to later pieces, which put them back on it).
+# The micro:bit compiles a module in one go, needing about three times its source in heap at once, so
+# a module goes to the board as pieces of at most LIMIT bytes (stripped) of whole top-level statements
+# (a big class gives up its methods to later pieces, which put them back on it).
 LIMIT = 500
-# How the board loads a module: NAME.py starts with STUB, which gives it its namespace (G); the rest of
-# the file is one comment line the compiler skips: the pieces' lengths, then the pieces themselves (their
-# newlines stored as \x01). _ld(NAME) (defined in the flat sharedarea.py and given to every module) runs
-# the pieces into G, once, with a collection in between. sharedarea.py loads what it needs at import that
-# way; a module used later is loaded by the function that first needs it. Plain imports of whole modules
-# would compile too much at once and nest too deep for the board's C stack (1.8 KB: two imports deep,
-# not three); one file per module because every file takes at least a 128-byte flash chunk.
-STUB = 'G=globals()\n#'
-_BODY = """ if '_ok' in g:
-  %(x)s
- g['_ld']=_ld
- f=open(m+'.py')
- f.read(13)
+# How the board loads a module: each is a data file (no .py) holding a line of its pieces' lengths and
+# then the pieces. _ld(NAME) runs them, once, into a fresh namespace (a dict, made a class so that code
+# can say ns.name), with a collection after each, and keeps it; the flat imports above call it. Only
+# sharedarea.py is a Python module: it defines _ld, loads what sharedarea needs at import by the same
+# loop written out at module level (inside a function that would be one level too deep for the board's
+# 1.8 KB C stack), then runs sharedarea's own pieces into its own namespace. Plain imports of whole modules
+# would compile too much at once and nest too deep; no stub modules, as every file takes at least a
+# 128-byte chunk of the board's ~14 KB filesystem.
+_BODY = """ %(g)s
+ f=open('sa_'+%(m)s)
  h=''
- while h[-1:]!='\\x01':
+ while h[-1:]!='\\n':
   h+=f.read(1)
- for n in h[:-1].split():
-  s=f.read(int(n)).replace('\\x01','\\n')
+ for n in h.split():
+  s=f.read(int(n))
   exec(s,g)
   del s
   gc.collect()
  f.close()
- g['_ok']=1
 """
-# _ld for modules loaded later, and the same loop written out at module level for what sharedarea loads
-# at import (inside a function, that would be one level too deep there)
-LOADER = ("G=globals()\nimport gc\ndef _ld(m,g=None):\n g=g or __import__(m).G\n" + _BODY % {'x': 'return'} +
-          "for m,g in %s:\n" + '\n'.join(' ' + ln for ln in (_BODY % {'x': 'continue'}).splitlines()) +
-          "\ndel m,g,h,f,n\n")
+LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
+          _BODY % {'g': "g={'_ld':_ld}", 'm': 'm'} + " t=_NS[m]=type(m,(),g)\n return t\n"
+          "for m in %s:\n" + _BODY.replace('\n ', '\n  ') % {'g': " g={'_ld':_ld}", 'm': 'm'} +
+          "  _NS[m]=type(m,(),g)\n"
+          "g=globals()\n" + _BODY.replace('\n ', '\n').replace(' %(g)s\n', '') % {'m': "'init'"} +
+          "del m,g,h,f,n\n")
 
 
 def _units(src):
@@ -153,7 +148,7 @@ def pieces(src):
 
 
 def build(dest=None):
-    # writes DEST/<flat>.py (and its pieces) for every module; returns [(file name, path)]
+    # writes DEST/sharedarea.py and a data file per module; returns [(file name, path)]
     dest = dest or os.path.join(ROOT, 'build', 'microbit')
     if os.path.isdir(dest):
         shutil.rmtree(dest)
@@ -161,25 +156,20 @@ def build(dest=None):
     made = []
 
     def put(name, text):
-        if name.endswith('.py'):
-            compile(text, name, 'exec')
         path = os.path.join(dest, name)
         with open(path, 'w') as f:
             f.write(text)
         made.append((name, path))
     for rel, flat, pkg in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
-            text = flatten(f.read(), pkg)
-        ps = pieces(text)
+            ps = pieces(flatten(f.read(), pkg))
         for p in ps:
-            compile(p, flat, 'exec')
-            assert '\x01' not in p
-        data = ' '.join(str(len(p)) for p in ps) + '\x01' + ''.join(ps).replace('\n', '\x01') + '\n'
-        # sharedarea's own pieces go in sa_init.py, run into sharedarea's namespace
-        put(('sa_init' if flat == 'sharedarea' else flat) + '.py', STUB + data)
-    # sharedarea's own pieces come last; the modules it imports at import time first, in that order
-    put('sharedarea.py', LOADER % ('(' + ''.join("('%s',__import__('%s').G)," % (m, m) for m in AT_IMPORT)
-                                   + "('sa_init',G))"))
+            compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
+        # sharedarea's own pieces are the part init, run into sharedarea's namespace
+        put('sa_' + flat, ' '.join(str(len(p)) for p in ps) + '\n' + ''.join(ps))
+    text = LOADER % repr(AT_IMPORT)
+    compile(text, 'sharedarea.py', 'exec')
+    put('sharedarea.py', text)
     return made
 
 

@@ -229,28 +229,16 @@ def _free(repl):
     return int(out.split()[0]), int(re.search(r'max free sz: (\d+)', out).group(1)) * 16
 
 
-def _load(*mods):
-    # flatten's loader, run at the REPL for just these modules (the way `import sharedarea` runs it)
-    return flatten.LOADER % ('(' + ''.join("('%s',__import__('%s').G)," % (m, m) for m in mods) + ')')
-
-
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
 # (what, code run first in a fresh heap, code measured): each row after a soft reset
 HEAP_ROWS = (
     ('boot: nothing imported', '', 'pass'),
-    ('sa_area: SharedArea (read, write, close)', '', _load('sa_area')),
-    ('sa_port: memory, interrupt-off critical sections', _load('sa_area'), _load('sa_port')),
-    ('sharedarea: add, get, close, names', _load('sa_area', 'sa_port'), 'import sharedarea'),
-    ('`import sharedarea` in all (the three above)', '', 'import sharedarea'),
+    ('`import sharedarea` (sa_area, sa_port, sa_init)', '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-    ('+ first integer op: sa_more (read8 .. dec64)', 'import sharedarea\n' + AREA, 'a.inc8(0)'),
-    ('+ first lock: sa_locks, sa_one', 'import sharedarea\n' + AREA, 'a.wlock()\na.unlock()'),
-    ('+ wait(), readfast(), update(): sa_extra', 'import sharedarea\n' + AREA, 'a.update()'),
-    ('+ first error: sa_errors (the messages)', 'import sharedarea\n' + AREA,
-     'try:\n a.read(999)\nexcept ValueError:\n pass'),
-    ("+ add('size=64'): sa_spec (the spec parser)", 'import sharedarea', "sharedarea.add('size=64')"),
-    ('+ names(): sa_names (the sharedarea_* functions)', 'import sharedarea', 'sharedarea.names()'),
-)
+) + tuple(('+ load(%r): %s' % (p, what), 'import sharedarea\n' + AREA, 'sharedarea.load(%r)' % p) for p, what in (
+    ('ints', 'read8 .. dec64'), ('locks', 'rlock, wlock, unlock, with'),
+    ('extra', 'readfast, wait, update, memoryview, object'), ('errors', 'the error messages'),
+    ('spec', 'spec strings'), ('names', 'the sharedarea_* functions')))
 
 
 def heap(repl):
@@ -334,16 +322,39 @@ def split_tests(path):
     return ''.join(imports), ''.join(pre), tests
 
 
+# the parts of the library (sharedarea.load) a test uses, by what its source says
+NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
+         ('extra', r'readfast|wait|update|memoryview|object'), ('errors', r'raises\(|except'),
+         ('spec', r"add\(['\"]|SPECS"), ('names', r'sharedarea_'))
+
+
+def needs(src):
+    return [p for p, pat in NEEDS if re.search(pat, src)]
+
+
+def send(repl, code):
+    # code, kept in _c on the board, checked there by length and sum (the UART can drop bytes); it is
+    # sent again (after a soft reset) until it arrives whole
+    for _ in range(4):
+        repl.reset()
+        out, err = repl.run('_c=%r\nprint(len(_c),sum(map(ord,_c)))' % code)
+        if not err and out.split() == [str(len(code)), str(sum(map(ord, code)))]:
+            return
+        repl.resent += 1
+    raise BoardError('the test code did not arrive whole after 4 tries')
+
+
 def run_test(repl, imports, pre, name, text):
     # ('PASS' | 'FAIL' | 'SKIP', detail) of one test function in a fresh heap: the test is compiled first
-    # (into the empty heap, from a file), then the library is imported, then the test's imports run
+    # (into the empty heap), then the library is imported with the parts the test uses, then the test's
+    # own imports run, then the test
     for mod, why in MISSING.items():
         if mod in imports:
             return 'SKIP', why
-    repl.reset()
-    repl.put('T.py', flatten.strip('G=globals()\n' + UTIL + pre + text + RUNNER % name))
-    repl.reset()
-    for code in ('import T', 'import sharedarea', 'exec(%r,T.G)' % flatten.strip(imports), 'T.R()'):
+    send(repl, flatten.strip(UTIL + pre + text + RUNNER % name))
+    parts = needs(pre + text)
+    for code in ('exec(_c)\ndel _c', 'import sharedarea', 'sharedarea.load(%s)' % ','.join(map(repr, parts)),
+                 flatten.strip(imports), 'R()'):
         out, err = repl.run(code, timeout=60)
         if err:
             break

@@ -1,5 +1,5 @@
-# The SharedArea methods besides read, write and close: method(name) makes read8 .. dec64 from _op and
-# finds the others in .locks and .extra (at import where the heap allows, on first use on the micro:bit).
+# The part ints: the integer methods read8 .. dec64, made from _op by method(name) when the class is first
+# asked for one (SharedArea.__getattr__), or all at import where the heap allows (.full).
 from struct import pack_into, unpack_from
 
 from .area import _int
@@ -48,19 +48,15 @@ def _op(self, pos, w, v=None, add=False):
 INTS = ('read', 'write', 'inc', 'dec')
 
 
+METHODS = ()  # none to put on the class when this part loads: SharedArea.__getattr__ asks method()
+
+
 def method(name):
-    # the SharedArea method called name, or None: read8 .. dec64 are made from _op here
+    # the method read8 .. dec64 called name, made from _op (None for any other name)
     k = name.rstrip('0123456789')
     d = name[len(k):]
     if k not in INTS or d not in ('8', '16', '32', '64'):
-        if name in ('rlock', 'wlock', 'unlock', '__enter__', '__exit__'):
-            from . import locks as m
-        elif name[0] != '_':  # no private or special name (copy, pickle and friends ask) loads .extra
-            from . import extra as m
-        else:
-            return None
-        f = getattr(m, name, None)
-        return f if type(f) is type(method) else None
+        return None
     w = int(d) // 8
     if k == 'read':
         def f(self, pos):
