@@ -81,8 +81,8 @@ def flatten(src, pkg='init'):
 # a module goes to the board as pieces of at most LIMIT bytes (stripped) of whole top-level statements
 # (a big class gives up its methods to later pieces, which put them back on it).
 LIMIT = 500
-# How the board loads a module: each is a data file (no .py) holding a line of its pieces' lengths and
-# then the pieces. _ld(NAME) runs them, once, into a fresh namespace (a dict, made a class so that code
+# How the board loads a module: each is a data file (no .py) holding its pieces, each after its length
+# in 4 digits. _ld(NAME) runs them, once, into a fresh namespace (a dict, made a class so that code
 # can say ns.name), with a collection after each, and keeps it; the flat imports above call it. Only
 # sharedarea.py is a Python module: it defines _ld, loads what sharedarea needs at import by the same
 # loop written out at module level (inside a function that would be one level too deep for the board's
@@ -91,10 +91,10 @@ LIMIT = 500
 # 128-byte chunk of the board's ~14 KB filesystem.
 _BODY = """ %(g)s
  f=open('sa_'+%(m)s)
- h=''
- while h[-1:]!='\\n':
-  h+=f.read(1)
- for n in h.split():
+ while 1:
+  n=f.read(4)
+  if not n:
+   break
   s=f.read(int(n))
   exec(s,g)
   del s
@@ -106,7 +106,7 @@ LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
           "for m in %s:\n" + _BODY.replace('\n ', '\n  ') % {'g': " g={'_ld':_ld}", 'm': 'm'} +
           "  _NS[m]=type(m,(),g)\n"
           "g=globals()\n" + _BODY.replace('\n ', '\n').replace(' %(g)s\n', '') % {'m': "'init'"} +
-          "del m,g,h,f,n\n")
+          "del m,g,f,n\n")
 
 
 def _units(src):
@@ -166,7 +166,7 @@ def build(dest=None):
         for p in ps:
             compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
         # sharedarea's own pieces are the part init, run into sharedarea's namespace
-        put('sa_' + flat, ' '.join(str(len(p)) for p in ps) + '\n' + ''.join(ps))
+        put('sa_' + flat, ''.join('%04d' % len(p) + p for p in ps))
     text = LOADER % repr(AT_IMPORT)
     compile(text, 'sharedarea.py', 'exec')
     put('sharedarea.py', text)

@@ -224,9 +224,11 @@ class Session:
 
 
 def _free(repl):
-    # (free bytes, largest free block in bytes) after a collection
-    out = repl.ok('import gc,micropython\ngc.collect()\nprint(gc.mem_free())\nmicropython.mem_info()')
-    return int(out.split()[0]), int(re.search(r'max free sz: (\d+)', out).group(1)) * 16
+    # (free bytes, largest free block in bytes) after a collection; (0, 0) when the heap is too full or
+    # too cut up to run even this
+    out, err = repl.run('import gc,micropython\ngc.collect()\nprint(gc.mem_free())\nmicropython.mem_info()')
+    m = re.search(r'max free sz: (\d+)', out)
+    return (int(out.split()[0]), int(m.group(1)) * 16) if m and not err else (0, 0)
 
 
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
