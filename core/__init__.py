@@ -55,12 +55,6 @@ def close(id):
     _areas[id].close()
 
 
-def names():
-    # makes uWSGI's sharedarea_* functions here (done at import, except on the micro:bit: see load())
-    from .names import make
-    make(globals(), _port)
-
-
 PARTS = ('ints', 'locks', 'extra', 'errors', 'spec', 'names')
 
 
@@ -74,14 +68,13 @@ def load(*parts):
     for p in parts:
         if p not in PARTS:
             fail('part', p, ' '.join(PARTS))
-        if p == 'names':
-            names()
-            continue
         m = getattr(__import__(__name__ + '.' + p), p)
         for k in getattr(m, 'METHODS', ()):
             setattr(SharedArea, k, getattr(m, k))
         if p == 'ints':
             SharedArea._make = m.method
+        elif p == 'names':
+            m.make(globals(), _port)
         if hasattr(_port, 'load'):
             _port.load(p)  # what the port needs for that part
 

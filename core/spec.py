@@ -1,12 +1,8 @@
 # Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...).
 # Returns a dict of the keys given; add() then asks the port for that kind of memory.
-from .area import SharedAreaError
+from .area import SharedAreaError, fail
 
 _KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
-
-
-def _bad(spec, why, *args):
-    raise SharedAreaError('bad sharedarea spec %r: ' % spec + why % args)
 
 
 def _num(spec, k, v):
@@ -16,11 +12,10 @@ def _num(spec, k, v):
     d = v[2:] if h else v
     ok = '0123456789abcdefABCDEF' if h else '0123456789'
     if not d or any(c not in ok for c in d):
-        _bad(spec, '%s=%r is not a number (%s)', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr')
-             else 'decimal')
+        fail('spec', spec, 'num', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal')
     # more than 2**60 is no memory anyone has; checked on the digits so small boards need no big ints
     if len(d.lstrip('0')) > (15 if h else 18):
-        _bad(spec, '%s=%s is too big', k, v)
+        fail('spec', spec, 'big', k, v)
     return int(d, 16 if h else 10)
 
 
@@ -28,33 +23,33 @@ def parse(spec, page):
     if spec.isdigit():
         spec = 'pages=' + spec
     if not spec:
-        _bad(spec, 'empty')
+        fail('spec', spec, 'blank')
     kv = {}
     for part in spec.split(','):
         k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
         if k not in _KEYS:
-            _bad(spec, 'unknown key %r (keys: %s)', k, ' '.join(_KEYS))
+            fail('spec', spec, 'key', k, ' '.join(_KEYS))
         if k in kv:
-            _bad(spec, '%s given twice', k)
+            fail('spec', spec, 'twice', k)
         if not v:
-            _bad(spec, '%s has no value', k)
+            fail('spec', spec, 'novalue', k)
         kv[k] = v if k == 'file' else _num(spec, k, v)
     src = [k for k in ('file', 'fd', 'ptr') if k in kv]
     if len(src) > 1:
-        _bad(spec, '%s and %s cannot be combined', src[0], src[1])
+        fail('spec', spec, 'both', src[0], src[1])
     for k in ('pages', 'size'):
         if kv.get(k) == 0:
-            _bad(spec, '%s must be more than 0', k)
+            fail('spec', spec, 'zero', k)
     if 'pages' in kv:
         n = kv['pages'] * page
         if kv.setdefault('size', n) != n:
-            _bad(spec, 'pages=%d (%d bytes) and size=%d disagree', kv['pages'], n, kv['size'])
+            fail('spec', spec, 'disagree', kv['pages'], n, kv['size'])
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
-        _bad(spec, 'offset= needs file= or fd=')
+        fail('spec', spec, 'offset')
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
-        _bad(spec, '%s= needs size=', src[0])
+        fail('spec', spec, 'nosize', src[0])
     if not src and 'size' not in kv:
-        _bad(spec, 'give pages=, size=, file=, fd= or ptr=')
+        fail('spec', spec, 'what')
     return kv
 
 

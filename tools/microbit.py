@@ -272,25 +272,13 @@ def heap_table(rows):
 
 # what the tests use of sa_testutil, for a board without threads or pytest (the board cannot compile all
 # of sa_testutil next to the library)
-UTIL = '''class SkipTest(Exception):
- pass
-def skip(why):
- raise SkipTest(why)
-def need_threads():
- skip('needs threads (_thread): this firmware has none')
-def run_threads(*a):
- need_threads()
-start_thread=run_threads
-def raises(exc,fn,*args):
- try:
-  fn(*args)
- except exc as e:
-  return e
- raise AssertionError('%r did not raise %r'%(args,exc))
-import utime
-sleep_ms=utime.sleep_ms
-ticks_ms=utime.ticks_ms
-'''
+UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\ndef skip(why):\n raise SkipTest(why)\n"),
+        ('need_threads', "def need_threads():\n skip('needs threads (_thread): this firmware has none')\n"),
+        ('run_threads', "def run_threads(*a):\n need_threads()\n"),
+        ('start_thread', "def start_thread(*a):\n need_threads()\n"),
+        ('raises', "def raises(exc,fn,*args):\n try:\n  fn(*args)\n except exc as e:\n  return e\n"
+                   " raise AssertionError('%r did not raise %r'%(args,exc))\n"),
+        ('sleep_ms', "from utime import sleep_ms\n"), ('ticks_ms', "from utime import ticks_ms\n"))
 RUNNER = '''def R():
  try:
   %s()
@@ -307,7 +295,8 @@ MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this 
 
 
 def split_tests(path):
-    # (import lines, other module-level source, [(test name, its source)]) of a portable test module
+    # (import lines, [(names it defines, source)] of the other module-level statements, [(test name,
+    # its source)]) of a portable test module
     with open(path) as f:
         src = f.read()
     lines = src.splitlines(True)
@@ -320,14 +309,33 @@ def split_tests(path):
         elif isinstance(node, ast.FunctionDef) and node.name.startswith('test_'):
             tests.append((node.name, text))
         else:
-            pre.append(text)
-    return ''.join(imports), ''.join(pre), tests
+            names = [node.name] if isinstance(node, ast.FunctionDef) else [
+                t.id for t in getattr(node, 'targets', []) if isinstance(t, ast.Name)]
+            pre.append((names, text))
+    return ''.join(imports), pre, tests
+
+
+def program(pre, name, text):
+    # the test function, with just the helpers it uses (of the module's and of UTIL), and R() to run it:
+    # every byte of code costs heap on the board
+    code, want = text + RUNNER % name, [text]
+    used = set()
+    changed = True
+    while changed:
+        changed = False
+        for names, body in pre + [([n], t) for n, t in UTIL]:
+            if body not in used and (names[0] == 'SkipTest' or any(re.search(r'\b%s\b' % n, ''.join(want)) for n in names)):
+                used.add(body)
+                want.append(body)
+                changed = True
+    helpers = [t for _, t in UTIL if t in used] + [t for _, t in pre if t in used]
+    return ''.join(helpers) + code
 
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
-         ('extra', r'readfast|wait|update|memoryview|object'), ('errors', r'raises\(|except'),
-         ('spec', r"add\(['\"]|SPECS"), ('names', r'sharedarea_'))
+         ('extra', r'\.(readfast|wait|update|memoryview|object)\(|updates|sharedarea_(readfast|wait|update)'),
+         ('errors', r'raises\(|Error'), ('spec', r"add\(['\"]|SPECS"), ('names', r'sharedarea_'))
 
 
 def needs(src):
@@ -336,10 +344,11 @@ def needs(src):
 
 def send(repl, code):
     # code, kept in _c on the board, checked there by length and sum (the UART can drop bytes); it is
-    # sent again (after a soft reset) until it arrives whole
+    # sent again until it arrives whole. (Text from the host: its bytes are all ASCII or UTF-8 as sent.)
     for _ in range(4):
-        repl.reset()
         out, err = repl.run('_c=%r\nprint(len(_c),sum(map(ord,_c)))' % code)
+        if 'MemoryError' in err:
+            raise MemoryError(err.strip().splitlines()[-1])
         if not err and out.split() == [str(len(code)), str(sum(map(ord, code)))]:
             return
         repl.resent += 1
@@ -347,19 +356,24 @@ def send(repl, code):
 
 
 def run_test(repl, imports, pre, name, text):
-    # ('PASS' | 'FAIL' | 'SKIP', detail) of one test function in a fresh heap: the test is compiled first
-    # (into the empty heap), then the library is imported with the parts the test uses, then the test's
-    # own imports run, then the test
+    # ('PASS' | 'FAIL' | 'SKIP', detail) of one test function in a fresh heap
     for mod, why in MISSING.items():
         if mod in imports:
             return 'SKIP', why
-    send(repl, flatten.strip(UTIL + pre + text + RUNNER % name))
-    parts = needs(pre + text)
-    for code in ('exec(_c)\ndel _c', 'import sharedarea', 'sharedarea.load(%s)' % ','.join(map(repr, parts)),
-                 flatten.strip(imports), 'R()'):
-        out, err = repl.run(code, timeout=60)
-        if err:
-            break
+    # the library first, into the fresh heap (it fits only there), then the parts, then the test
+    code = program(pre, name, text)
+    repl.reset()
+    out, err = repl.run('import sharedarea\nsharedarea.load(%s)' % ','.join(map(repr, needs(code))))
+    if not err:
+        try:
+            send(repl, flatten.strip(code))
+        except MemoryError as e:
+            err = 'MemoryError: %s' % e
+    if not err:
+        for step in ('exec(_c)\ndel _c', flatten.strip(imports), 'R()'):
+            out, err = repl.run(step, timeout=60)
+            if err:
+                break
     if 'MemoryError' in err:
         # the capability this board lacks here is heap: the test does not fit next to the library
         return 'SKIP', 'needs more heap than the micro:bit has (%s)' % err.strip().splitlines()[-1]
