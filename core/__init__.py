@@ -3,7 +3,7 @@
 # names (sharedarea_read, ...) come from .names.
 import sys
 
-from .area import SharedArea, SharedAreaError, _int, fail
+from .area import SharedArea, SharedAreaError, fail
 
 if sys.implementation.name == 'micropython':
     from . import port_micropython as _port
@@ -38,20 +38,15 @@ def add(spec):
 
 
 def get(id):
-    if type(id) is not int:
-        _int(id, 'id')
-    if 0 <= id < len(_areas):
-        a = _areas[id]
-        if a._b is not None:
-            return a
-        fail('closed', id)
-    fail('id', id, len(_areas))
+    if type(id) is not int or not 0 <= id < len(_areas) or _areas[id]._b is None:
+        fail('get', _areas, id)
+    return _areas[id]
 
 
 def close(id):
     # closing twice is fine; an id that never existed is an error
     if type(id) is not int or not 0 <= id < len(_areas):
-        get(id)
+        fail('get', _areas, id)
     _areas[id].close()
 
 

@@ -18,9 +18,11 @@ class SharedAreaError(ValueError):
 
 
 def fail(key, *args):
-    # raises the error named key; its message is in .errors, loaded on the first failure. Where that
-    # cannot load then (the micro:bit, short of heap or C stack), the error is raised with the key and
-    # values instead of the message.
+    # the error named key, worked out and raised by .errors (loaded on the first failure): the checks on
+    # the common path are one cheap condition each, and which part of it failed, and the message, are
+    # found out there. For some keys .errors finds nothing wrong after all (a bool for an int) and this
+    # returns. Where .errors cannot load at that moment (the micro:bit, short of heap or C stack), the
+    # error is raised with the key and values instead of a message.
     try:
         from .errors import fail
     except (MemoryError, RuntimeError):
@@ -29,9 +31,8 @@ def fail(key, *args):
 
 
 def _int(x, what):
-    # bool is an int subclass on CPython; MicroPython has no int subclasses to worry about
-    if not isinstance(x, int):
-        fail('int', what, type(x))
+    if type(x) is not int:
+        fail('int', what, x)
 
 
 # where bytearray has no slice assignment (the micro:bit), every area is copied byte by byte (area._ix)
@@ -72,22 +73,14 @@ class SharedArea:
     def _chk(self, pos, n):
         # the one check every call makes (open, pos an int inside, n bytes from it fit); returns the buffer
         b = self._b
-        if b is None:
-            fail('closed', self.id)
-        if type(pos) is not int:
-            _int(pos, 'pos')
-        if not 0 <= pos < self.size:
-            fail('pos', self.id, pos, self.size - 1)
-        if pos + n > self.size:
-            fail('end', self.id, n, pos, self.size)
+        if b is None or type(pos) is not int or not 0 <= pos < self.size or pos + n > self.size:
+            fail('chk', self, pos, n)
         return b
 
     def read(self, pos, length=0):
         # length 0: to the end
-        if type(length) is not int:
-            _int(length, 'length')
-        if length < 0:
-            fail('length', self.id, length)
+        if type(length) is not int or length < 0:
+            fail('length', self, length)
         if not length and type(pos) is int:
             length = self.size - pos
         b = self._chk(pos, length)
