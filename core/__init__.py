@@ -11,6 +11,7 @@ else:
     from . import port_cpython as _port
 
 PAGE_SIZE = _port.PAGE_SIZE
+SharedArea._tiny = _port.TINY
 _areas = []
 
 

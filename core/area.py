@@ -47,6 +47,7 @@ class SharedArea:
     # class-level default: a closed (or half-made) area has no buffer, so close() is safe twice
     _b = None
     _make = None  # the part ints puts its method maker here
+    _tiny = False  # set by sharedarea on the smallest boards
 
     def __init__(self, id, mem):
         self.id = id
@@ -68,7 +69,10 @@ class SharedArea:
         if f is None:
             fail('unloaded', name)
         setattr(SharedArea, name, f)
-        return getattr(self, name)
+        m = getattr(self, name)
+        if SharedArea._tiny:
+            delattr(SharedArea, name)  # made again on each use: the micro:bit cannot keep all 16
+        return m
 
     def _chk(self, pos, n):
         # the one check every call makes (open, pos an int inside, n bytes from it fit); returns the buffer

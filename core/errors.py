@@ -5,7 +5,7 @@ from .area import SharedAreaError
 
 _MSG = {
     'int': '%s must be an int, not %s',
-    'buffer': 'add() takes a spec string, a number of pages or a writable buffer, not %s',
+    'buffer': 'add() takes a spec string, a page count or a bytearray, not %s',
     'closed': 'sharedarea %d is closed',
     'pos': 'sharedarea %d: pos %d is outside 0..%d',
     'end': 'sharedarea %d: %d bytes at pos %d cross the end (size %d)',
@@ -28,8 +28,7 @@ _MSG = {
     'offset': 'offset= needs file= or fd=',
     'nosize': '%s= needs size=',
     'what': 'give pages=, size=, file=, fd= or ptr=',
-    'unloaded': "'SharedArea' object has no attribute %r (on the micro:bit, methods come with their parts: "
-                "sharedarea.load('ints', 'locks', 'extra'))",
+    'unloaded': "'SharedArea' object has no attribute %r (not loaded? see sharedarea.load)",
 }
 
 

@@ -14,13 +14,9 @@ def _flat(data):
     # a bytes-like object counts by its bytes: array('H') or a 2-D view is seen as flat unsigned bytes
     # (where memoryview can cast; MicroPython's cannot, and its writes take the object as it is)
     try:
-        mv = _view(data)
-        if getattr(mv, 'format', 'B') != 'B' or getattr(mv, 'ndim', 1) != 1:
-            return mv.cast('B')
-    except TypeError:
-        pass  # not a buffer (or no memoryview here): len() and the copy decide
-    return data
-
+        return _view(data).cast('B')
+    except (TypeError, AttributeError):
+        return data  # not a buffer, not contiguous, or no cast here: len() and the copy decide
 
 
 def readfast(self, pos, buf, length=0):
@@ -29,7 +25,7 @@ def readfast(self, pos, buf, length=0):
     if type(length) is not int:
         _int(length, 'length')
     if not 0 <= length <= n:
-        raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer holds %d)' % (self.id, length, n, n))
+        raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
     if not length and type(pos) is int:
         length = min(n, self.size - pos)
     b = self._chk(pos, length)
@@ -77,5 +73,5 @@ def object(self):
     self._chk(0, 0)
     o = self._mem.obj
     if o is None:
-        raise SharedAreaError('sharedarea %d was not made from a buffer; object() has nothing to return' % self.id)
+        raise SharedAreaError('sharedarea %d was not made from a buffer: no object() to return' % self.id)
     return o

@@ -112,7 +112,7 @@ LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
 def _units(src):
     # the module's top-level statements as source texts; a class too big for one piece is cut into the
     # class (as many of its first statements as fit) and one unit per further method: the def, then
-    # "Class.name=name" and "del name"
+    # "Class.name=name" (the name stays in the module's namespace too: harmless there)
     lines = src.splitlines(True)
     out = []
     for node in ast.parse(src).body:
@@ -128,7 +128,7 @@ def _units(src):
                 head += part
             elif isinstance(item, ast.FunctionDef):
                 fn = ''.join(ln[1:] for ln in part.splitlines(True))  # stripped: one space per level
-                rest.append(fn + '%s.%s=%s\ndel %s\n' % (node.name, item.name, item.name, item.name))
+                rest.append(fn + '%s.%s=%s\n' % (node.name, item.name, item.name))
             else:
                 raise ValueError('%s: a class statement after a moved method cannot be split' % node.name)
         out.append(head)

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -279,17 +280,6 @@ UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\ndef skip(why):\n raise 
         ('raises', "def raises(exc,fn,*args):\n try:\n  fn(*args)\n except exc as e:\n  return e\n"
                    " raise AssertionError('%r did not raise %r'%(args,exc))\n"),
         ('sleep_ms', "from utime import sleep_ms\n"), ('ticks_ms', "from utime import ticks_ms\n"))
-RUNNER = '''def R():
- try:
-  %s()
-  print('PASS')
- except SkipTest as e:
-  print('SKIP',e)
- except Exception as e:
-  print('FAIL')
-  import sys
-  sys.print_exception(e)
-'''
 # imports of what the micro:bit cannot have, and why (the test is skipped with this reason)
 MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this firmware does not have'}
 
@@ -315,21 +305,31 @@ def split_tests(path):
     return ''.join(imports), pre, tests
 
 
-def program(pre, name, text):
-    # the test function, with just the helpers it uses (of the module's and of UTIL), and R() to run it:
-    # every byte of code costs heap on the board
-    code, want = text + RUNNER % name, [text]
-    used = set()
-    changed = True
-    while changed:
-        changed = False
-        for names, body in pre + [([n], t) for n, t in UTIL]:
-            if body not in used and (names[0] == 'SkipTest' or any(re.search(r'\b%s\b' % n, ''.join(want)) for n in names)):
+def helpers(pre, text):
+    # the helpers the test uses (of UTIL and of the module's own), in order, as sources
+    used, want, grew = set(), [text], True
+    every = [([n], t) for n, t in UTIL] + pre
+    while grew:
+        grew = False
+        for names, body in every:
+            if body not in used and (names[0] == 'SkipTest' or any(
+                    re.search(r'\b%s\b' % n, ''.join(want)) for n in names)):
                 used.add(body)
                 want.append(body)
-                changed = True
-    helpers = [t for _, t in UTIL if t in used] + [t for _, t in pre if t in used]
-    return ''.join(helpers) + code
+                grew = True
+    return [t for _, t in every if t in used]
+
+
+def statements(text):
+    # the test function's body, one top-level statement at a time: the board compiles each on its own,
+    # which takes far less heap at once than the whole function
+    lines = text.splitlines(True)
+    out = []
+    for st in ast.parse(text).body[0].body:
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+            continue  # a docstring
+        out.append(flatten.strip(textwrap.dedent(''.join(lines[st.lineno - 1:st.end_lineno]))))
+    return out
 
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
@@ -338,53 +338,38 @@ NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r
          ('errors', r'raises\(|Error'), ('spec', r"add\(['\"]|SPECS"), ('names', r'sharedarea_'))
 
 
-def needs(src):
+def needs(text, pre=()):
+    src = text + ''.join(t for _, t in pre if t in helpers(pre, text))
     return [p for p, pat in NEEDS if re.search(pat, src)]
 
 
-def send(repl, code):
-    # code, kept in _c on the board, checked there by length and sum (the UART can drop bytes); it is
-    # sent again until it arrives whole. (Text from the host: its bytes are all ASCII or UTF-8 as sent.)
-    for _ in range(4):
-        out, err = repl.run('_c=%r\nprint(len(_c),sum(map(ord,_c)))' % code)
-        if 'MemoryError' in err:
-            raise MemoryError(err.strip().splitlines()[-1])
-        if not err and out.split() == [str(len(code)), str(sum(map(ord, code)))]:
-            return
-        repl.resent += 1
-    raise BoardError('the test code did not arrive whole after 4 tries')
-
-
 def run_test(repl, imports, pre, name, text):
-    # ('PASS' | 'FAIL' | 'SKIP', detail) of one test function in a fresh heap
+    # ('PASS' | 'FAIL' | 'SKIP', detail) of one test function, in a fresh heap: the library first (it fits
+    # only into a fresh heap) with the parts the test uses, then its imports and helpers, then its body
+    # statement by statement (as in the function: its locals are the REPL's globals here)
     for mod, why in MISSING.items():
         if mod in imports:
             return 'SKIP', why
-    # the library first, into the fresh heap (it fits only there), then the parts, then the test
-    code = program(pre, name, text)
+    body = statements(text)
+    units = (['import sharedarea\nsharedarea.load(%s)' % ','.join(map(repr, needs(text, pre)))] +
+             [flatten.strip(imports)] + [flatten.strip(h) for h in helpers(pre, text)])
     repl.reset()
-    out, err = repl.run('import sharedarea\nsharedarea.load(%s)' % ','.join(map(repr, needs(code))))
-    if not err:
-        try:
-            send(repl, flatten.strip(code))
-        except MemoryError as e:
-            err = 'MemoryError: %s' % e
-    if not err:
-        for step in ('exec(_c)\ndel _c', flatten.strip(imports), 'R()'):
-            out, err = repl.run(step, timeout=60)
-            if err:
+    for i, unit in enumerate(units + body):
+        for _ in range(3):
+            out, err = repl.run(unit, timeout=60)
+            if 'SyntaxError' not in err:
                 break
-    if 'MemoryError' in err:
-        # the capability this board lacks here is heap: the test does not fit next to the library
-        return 'SKIP', 'needs more heap than the micro:bit has (%s)' % err.strip().splitlines()[-1]
-    if err:
-        return 'FAIL', err.strip()
-    out = out.strip()
-    if out.startswith('SKIP'):
-        return 'SKIP', out[5:]
-    if out == 'PASS':
-        return 'PASS', ''
-    return 'FAIL', out
+            repl.resent += 1  # the UART dropped a byte of it: it did not run, so it is sent again
+        last = err.strip().splitlines()[-1] if err.strip() else ''
+        if 'MemoryError' in last:
+            # the capability this board lacks here is heap: the test does not fit next to the library
+            return 'SKIP', 'needs more heap than the micro:bit has (%s)' % last
+        if last.startswith('SkipTest'):
+            return 'SKIP', last[10:]
+        if err:
+            where = ('statement %d of the test: ' % (i - len(units) + 1)) if i >= len(units) else ''
+            return 'FAIL', '%s%s\n%s' % (where, unit.strip(), err.strip())
+    return 'PASS', ''
 
 
 def run_tests(files=None, session=None):
