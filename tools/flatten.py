@@ -47,6 +47,76 @@ def strip(src):
     return '\n'.join(out) + '\n'
 
 
+def _names(fn):
+    # (names a function unit binds that are free to rename, names that must stay) of a top-level def or
+    # method and the functions inside it: locals, and the parameters no caller can name (self; those
+    # of a private function); every other parameter stays, as callers may pass it by keyword
+    local, keep = set(), set()
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            args = node.args
+            ps = [x.arg for x in args.args + args.kwonlyargs + [args.vararg, args.kwarg] if x]
+            private = isinstance(node, ast.FunctionDef) and node.name.startswith('_') and node.name[:2] != '__'
+            for x in ps:
+                (local if x == 'self' or private else keep).add(x)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
+            keep.update(a.asname or a.name for a in getattr(node, 'names', []) if not isinstance(a, str))
+            keep.update(a for a in getattr(node, 'names', []) if isinstance(a, str))
+    return local - keep, keep
+
+
+def minify(src):
+    # gives the locals of every function (see _names) one-letter names, unit by unit: the board's
+    # filesystem holds about 15 KB, and each byte of source costs about one of heap there too
+    tree = ast.parse(src)
+    units = []
+    for node in tree.body:
+        for fn in ([node] if isinstance(node, ast.FunctionDef) else
+                   [m for m in node.body if isinstance(m, ast.FunctionDef)] if isinstance(node, ast.ClassDef) else []):
+            units.append((fn.lineno, fn.end_lineno, fn))
+    toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
+    lines = src.splitlines(True)
+    out = list(lines)
+    for first, last, fn in units:
+        local, keep = _names(fn)
+        used = {t.string for t in toks if t.type == tokenize.NAME and first <= t.start[0] <= last}
+        free = [c for c in 'abcdefghijklmnopqrstuvwxyz' if c not in used]
+        names = sorted(n for n in local if len(n) > 1)
+        rename = dict(zip(names, free))
+        if not rename:
+            continue
+        # rewrite the unit's lines token by token (columns shift as names shrink)
+        edits = {}
+        sig = depth = 0
+        prev = None
+        for i, t in enumerate(toks):
+            if not first <= t.start[0] <= last:
+                continue
+            if t.type == tokenize.NAME and t.string in ('def', 'lambda'):
+                sig = 1
+            elif t.type == tokenize.OP and t.string in '([{':
+                depth += 1
+            elif t.type == tokenize.OP and t.string in ')]}':
+                depth -= 1
+            elif t.type == tokenize.OP and t.string == ':' and sig and depth == 0:
+                sig = 0
+            if t.type == tokenize.NAME and t.string in rename and not (prev and prev.string == '.'):
+                nxt = toks[i + 1]
+                keyword = nxt.string == '=' and depth > 0 and not sig and prev.string in ('(', ',')
+                own = prev.string == 'def' and t.start[0] == first  # the unit's own name is not its local
+                if not keyword and not own:
+                    edits.setdefault(t.start[0], []).append((t.start[1], t.end[1], rename[t.string]))
+            prev = t
+        for ln, es in edits.items():
+            text = out[ln - 1]
+            for c0, c1, new in sorted(es, reverse=True):
+                text = text[:c0] + new + text[c1:]
+            out[ln - 1] = text
+    return ''.join(out)
+
+
 def _imp(m, pkg):
     # a relative import -> the same names taken from _ld(flat module name), a namespace
     ind, dots, mod, rest = m.group(1), m.group(2), m.group(3), m.group(4)
@@ -72,7 +142,7 @@ def flatten(src, pkg='init'):
     # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
     src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
     out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
-    out = strip(out)
+    out = minify(strip(out))
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
     return out
 
