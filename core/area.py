@@ -65,14 +65,16 @@ class SharedArea:
         if name == 'updates':
             self._chk(0, 0)
             return self._s.count()
-        f = SharedArea._make(name) if SharedArea._make else None
+        # on the smallest boards the method is made for this one use (bound to self), not kept: the
+        # micro:bit cannot keep all 16
+        tiny = SharedArea._tiny
+        f = SharedArea._make(name, self if tiny else None) if SharedArea._make else None
         if f is None:
             fail('unloaded', name)
+        if tiny:
+            return f
         setattr(SharedArea, name, f)
-        m = getattr(self, name)
-        if SharedArea._tiny:
-            delattr(SharedArea, name)  # made again on each use: the micro:bit cannot keep all 16
-        return m
+        return getattr(self, name)
 
     def _chk(self, pos, n):
         # the one check every call makes (open, pos an int inside, n bytes from it fit); returns the buffer

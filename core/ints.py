@@ -51,8 +51,9 @@ INTS = ('read', 'write', 'inc', 'dec')
 METHODS = ()  # none to put on the class when this part loads: SharedArea.__getattr__ asks method()
 
 
-def method(name):
-    # the method read8 .. dec64 called name, made from _op (None for any other name)
+def method(name, obj=None):
+    # the method read8 .. dec64 called name, made from _op (None for any other name); bound to obj if
+    # one is given
     k = name.rstrip('0123456789')
     d = name[len(k):]
     if k not in INTS or d not in ('8', '16', '32', '64'):
@@ -75,4 +76,9 @@ def method(name):
         f.__name__ = name  # for help() on CPython; MicroPython cannot set it
     except AttributeError:
         pass
-    return f
+    if obj is None:
+        return f
+
+    def bound(*args, **kw):
+        return f(obj, *args, **kw)
+    return bound
