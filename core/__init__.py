@@ -11,7 +11,6 @@ else:
     from . import port_cpython as _port
 
 PAGE_SIZE = _port.PAGE_SIZE
-SharedArea._tiny = _port.TINY
 _areas = []
 
 
@@ -68,7 +67,7 @@ def load(*parts):
         for k in getattr(m, 'METHODS', ()):
             setattr(SharedArea, k, getattr(m, k))
         if p == 'ints':
-            SharedArea._make = m.method
+            SharedArea._make = m.make
         elif p == 'names':
             m.make(globals(), _port)
         if hasattr(_port, 'load'):

@@ -35,19 +35,10 @@ def _int(x, what):
         fail('int', what, x)
 
 
-# where bytearray has no slice assignment (the micro:bit), every area is copied byte by byte (area._ix)
-try:
-    bytearray(1)[0:1] = b'x'
-    _SLICES = True
-except TypeError:
-    _SLICES = False
-
-
 class SharedArea:
     # class-level default: a closed (or half-made) area has no buffer, so close() is safe twice
     _b = None
     _make = None  # the part ints puts its method maker here
-    _tiny = False  # set by sharedarea on the smallest boards
 
     def __init__(self, id, mem):
         self.id = id
@@ -55,7 +46,7 @@ class SharedArea:
         self._mem = mem
         self._s = mem.sync
         self._b = mem.buf
-        self._ix = mem.ix or not _SLICES
+        self._ix = mem.ix
         if mem.bind:
             mem.bind(self)  # compiled versions of the hot ops (same rules, same errors)
 
@@ -65,16 +56,9 @@ class SharedArea:
         if name == 'updates':
             self._chk(0, 0)
             return self._s.count()
-        # on the smallest boards the method is made for this one use (bound to self), not kept: the
-        # micro:bit cannot keep all 16
-        tiny = SharedArea._tiny
-        f = SharedArea._make(name, self if tiny else None) if SharedArea._make else None
-        if f is None:
-            fail('unloaded', name)
-        if tiny:
-            return f
-        setattr(SharedArea, name, f)
-        return getattr(self, name)
+        if SharedArea._make:
+            return SharedArea._make(self, name)  # the part ints makes read8 .. dec64
+        fail('unloaded', name)
 
     def _chk(self, pos, n):
         # the one check every call makes (open, pos an int inside, n bytes from it fit); returns the buffer

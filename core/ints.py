@@ -2,7 +2,7 @@
 # asked for one (SharedArea.__getattr__), or all at import where the heap allows (.full).
 from struct import pack_into, unpack_from
 
-from .area import _int
+from .area import SharedArea, _int, fail
 
 _FMT = {4: '<I', 8: '<Q'}
 
@@ -48,12 +48,21 @@ def _op(self, pos, w, v=None, add=False):
 INTS = ('read', 'write', 'inc', 'dec')
 
 
-METHODS = ()  # none to put on the class when this part loads: SharedArea.__getattr__ asks method()
+METHODS = ()  # none to put on the class when this part loads: SharedArea.__getattr__ asks make()
 
 
-def method(name, obj=None):
-    # the method read8 .. dec64 called name, made from _op (None for any other name); bound to obj if
-    # one is given
+def make(area, name):
+    # SharedArea.__getattr__ for read8 .. dec64: the method, made on first use and kept on the class
+    # (a call then allocates nothing, as in an interrupt handler it must not)
+    f = method(name)
+    if f is None:
+        fail('unloaded', name)
+    setattr(SharedArea, name, f)
+    return getattr(area, name)
+
+
+def method(name):
+    # the method read8 .. dec64 called name, made from _op (None for any other name)
     k = name.rstrip('0123456789')
     d = name[len(k):]
     if k not in INTS or d not in ('8', '16', '32', '64'):
@@ -76,9 +85,4 @@ def method(name, obj=None):
         f.__name__ = name  # for help() on CPython; MicroPython cannot set it
     except AttributeError:
         pass
-    if obj is None:
-        return f
-
-    def bound(*args, **kw):
-        return f(obj, *args, **kw)
-    return bound
+    return f

@@ -27,14 +27,17 @@ PAGE_SIZE = 256 if TINY else 4096
 class Mem:
     # An area's memory and its sync (see core/area.py). On one thread: an op is a critical section with
     # interrupts off (r()/w() give disable_irq's state, done() restores it); rlock/wlock only count, so
-    # user code under wlock never runs with interrupts off. threads.py has the other kind.
+    # user code under wlock never runs with interrupts off. Until the part locks is loaded nothing can be
+    # held, so w() needs no check and end() finds nothing: builtins do (no code, no heap); load() then
+    # brings the rest (one.py). threads.py has the other kind of sync.
     bind = None
-    r = done = staticmethod(int)  # no machine.disable_irq on this port: nothing to switch off
+    r = w = done = staticmethod(disable_irq or int)  # int: no machine.disable_irq, nothing to switch off
     if disable_irq:
-        r = staticmethod(disable_irq)
         done = staticmethod(enable_irq)
+    end = staticmethod(bool)  # False: nothing held
 
-    def __init__(self, buf, size, obj=None, ix=False):
+    def __init__(self, buf, size, obj=None, ix=TINY):
+        # ix: bytes go one by one (no buffer protocol, or, on the smallest boards, no slice assignment)
         if len(_BUFS) > 1 and not ix:
             buf = memoryview(buf)  # slices of a view copy nothing
         self.buf = buf
@@ -53,21 +56,6 @@ class Mem:
     def count(self):
         return self._n
 
-    def end(self):
-        # the innermost hold is not recorded on one thread; wlock's count goes first
-        if self._wd:
-            self._wd -= 1
-        elif self._rd:
-            self._rd -= 1
-        else:
-            return False
-        return True
-
-    def w(self):
-        if self._rd and not self._wd:
-            fail('rlocked')
-        return self.r()
-
 
 One = Mem  # the single-thread kind, which threads.py builds on
 REGISTRY_LOCK = None
@@ -82,7 +70,7 @@ def load(part):
     # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py)
     if part in ('locks', 'extra') and not hasattr(One, 'wait'):
         from . import one
-        for k in ('wait', 'rl', 'wl'):
+        for k in ('w', 'end', 'rl', 'wl', 'wait'):
             setattr(One, k, getattr(one, k))
 
 

@@ -1,6 +1,8 @@
-# The single-thread sync's parts used less often (see Mem in __init__.py): wait() and the lock counts.
-# Plain functions, put on Mem by load() with the parts locks and extra.
+# The single-thread sync's parts for locks and waiting (see Mem in __init__.py): plain functions, put
+# on Mem by load() with the parts locks and extra.
 import time
+
+from ..area import fail
 
 
 def wait(self, freq, timeout):
@@ -22,3 +24,20 @@ def wl(self):
 
 def rl(self):
     self._rd += 1
+
+
+def w(self):
+    if self._rd and not self._wd:
+        fail('rlocked')
+    return self.r()
+
+
+def end(self):
+    # the innermost hold is not recorded on one thread; wlock's count goes first
+    if self._wd:
+        self._wd -= 1
+    elif self._rd:
+        self._rd -= 1
+    else:
+        return False
+    return True

@@ -138,9 +138,23 @@ def _imp(m, pkg):
     return '\n'.join(out)
 
 
+# tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
+KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False}
+
+
+class _Known(ast.NodeTransformer):
+    def visit_If(self, node):
+        self.generic_visit(node)
+        v = KNOWN.get(ast.unparse(node.test))
+        if v is None:
+            return node
+        return (node.body if v else node.orelse) or ast.Pass()
+
+
 def flatten(src, pkg='init'):
     # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
     src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
+    src = ast.unparse(_Known().visit(ast.parse(src)))
     out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
     out = minify(strip(out))
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board

@@ -407,6 +407,109 @@ def run_tests(files=None, session=None):
     return tp, tf, ts
 
 
+# ---------------------------------------------------------------- the demo hex
+#
+# The v1 firmware runs the script stored at flash 0x3e000 ("MP", its length in 2 bytes, the script) at
+# boot. Ours is an installer and the demo: the library files it needs follow in the same 8 KB region at
+# DATA (each: name length, name, size in 2 bytes, bytes; a 0 ends them), and the installer copies them
+# into the filesystem on the first boot (reading the flash with machine.mem8), so the demo can import
+# sharedarea. The demo runs in the script itself: an import from inside an imported module would be one
+# level too deep for the firmware's C stack.
+SCRIPT_AT = 0x3e000
+DATA = 0x3e200  # the boot script must fit below it (508 bytes)
+HEX_FILES = ('sharedarea.py', 'sa_area', 'sa_port', 'sa_init', 'sa_ints')
+# the boot script: on the first boot, the installer (stored at DATA as length + text) copies the files
+# into the filesystem and resets the board, so the demo then starts in a clean heap
+BOOT = """import os
+if 'sa_init' not in os.listdir():
+ from machine import mem8,reset
+ exec(bytes(mem8[%d+i] for i in range(mem8[%d]|mem8[%d]<<8)))
+ reset()
+"""
+INSTALL = """a=%d
+while mem8[a]:
+ n=str(bytes(mem8[a+1+i] for i in range(mem8[a])),'utf-8')
+ a+=1+mem8[a]
+ z=mem8[a]|mem8[a+1]<<8
+ a+=2
+ f=open(n,'wb')
+ for i in range(0,z,64):
+  f.write(bytes(mem8[a+j] for j in range(i,min(z,i+64))))
+ f.close()
+ a+=z
+"""
+DEMO_END = 'sharedarea demo:'
+
+
+def _records(addr, data):
+    # Intel HEX data records for data at addr (an extended linear address record first)
+    out = [':02000004%04X' % (addr >> 16)]
+    out[0] += '%02X' % (-sum(bytes.fromhex(out[0][1:])) & 255)
+    for i in range(0, len(data), 16):
+        ch = data[i:i + 16]
+        a = (addr + i) & 0xFFFF
+        rec = bytes([len(ch), a >> 8, a & 255, 0]) + ch
+        out.append(':' + rec.hex().upper() + '%02X' % (-sum(rec) & 255))
+    return out
+
+
+def build_hex(out=None):
+    # the firmware with the installer, the demo and the library files; returns the hex's path
+    with open(FIRMWARE) as f:
+        lines = f.read().split()
+    built = dict(flatten.build())
+    with open(os.path.join(ROOT, 'tools', 'microbit_demo.py')) as f:
+        demo = f.read()
+    script = (BOOT % (DATA + 2, DATA, DATA + 1) + flatten.strip(demo)).encode()
+    if len(script) > DATA - SCRIPT_AT - 4:
+        raise BoardError('the boot script is %d bytes; %d fit' % (len(script), DATA - SCRIPT_AT - 4))
+    n = len(INSTALL % DATA)  # the files follow the installer; their address has as many digits as DATA
+    install = (INSTALL % (DATA + 2 + n)).encode()
+    assert len(install) == n
+    files = bytes([n & 255, n >> 8]) + install
+    for name in HEX_FILES:
+        with open(built[name], 'rb') as f:
+            body = f.read()
+        files += bytes([len(name)]) + name.encode() + bytes([len(body) & 255, len(body) >> 8]) + body
+    files += b'\x00'
+    if DATA + len(files) > 0x40000:
+        raise BoardError('the library files take %d bytes; %d fit in the script region' % (len(files), 0x40000 - DATA))
+    head = b'MP' + bytes([len(script) & 255, len(script) >> 8]) + script
+    recs = _records(SCRIPT_AT, head) + _records(DATA, files)
+    end = [i for i, ln in enumerate(lines) if ln.startswith(':00000001')][0]
+    out = out or os.path.join(WORK, 'sharedarea-demo.hex')
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, 'w') as f:
+        f.write('\n'.join(lines[:end] + recs + lines[end:]) + '\n')
+    return out
+
+
+def boot_demo(hexfile=None, timeout=60):
+    # boots the hex in QEMU (its UART into a log) until the demo has printed, or the timeout; returns
+    # what the board printed
+    hexfile = hexfile or build_hex()
+    board = Board(hexfile, serial='file:' + os.path.join(WORK, 'demo.out'))
+    t0 = time.monotonic()
+    try:
+        board.start()
+        out = ''
+        while time.monotonic() - t0 < timeout:
+            time.sleep(0.2)
+            try:
+                with open(os.path.join(WORK, 'demo.out'), 'rb') as f:
+                    out = f.read().decode('utf-8', 'replace')
+            except OSError:
+                continue
+            if re.search(DEMO_END + '.*\n|Error', out) or board.proc.poll() is not None:
+                time.sleep(0.5)
+                with open(os.path.join(WORK, 'demo.out'), 'rb') as f:
+                    out = f.read().decode('utf-8', 'replace')
+                break
+    finally:
+        board.stop()
+    return out.replace('\r\n', '\n').strip()
+
+
 def main(argv):
     cmd = argv[0] if argv else 'test'
     try:
