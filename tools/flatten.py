@@ -165,6 +165,7 @@ def flatten(src, pkg='init'):
 # a module goes to the board as pieces of at most LIMIT bytes (stripped) of whole top-level statements
 # (a big class gives up its methods to later pieces, which put them back on it).
 LIMIT = 500
+LATER = 250  # the limit for parts loaded after the import, into a heap that is already cut up
 # How the board loads a module: each is a data file (no .py) holding its pieces, each after its length
 # in 4 digits. _ld(NAME) runs them, once, into a fresh namespace (a dict, made a class so that code
 # can say ns.name), with a collection after each, and keeps it; the flat imports above call it. Only
@@ -193,7 +194,7 @@ LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
           "del m,g,f,n\n")
 
 
-def _units(src):
+def _units(src, limit=LIMIT):
     # the module's top-level statements as source texts; a class too big for one piece is cut into the
     # class (as many of its first statements as fit) and one unit per further method: the def, then
     # "Class.name=name" (the name stays in the module's namespace too: harmless there)
@@ -201,14 +202,14 @@ def _units(src):
     out = []
     for node in ast.parse(src).body:
         text = ''.join(lines[node.lineno - 1:node.end_lineno])
-        if not isinstance(node, ast.ClassDef) or len(text) <= LIMIT:
+        if not isinstance(node, ast.ClassDef) or len(text) <= limit:
             out.append(text)
             continue
         head = ''.join(lines[node.lineno - 1:node.body[0].lineno - 1])
         rest = []
         for item in node.body:
             part = ''.join(lines[item.lineno - 1:item.end_lineno])
-            if not rest and (len(head) + len(part) <= LIMIT or not isinstance(item, ast.FunctionDef)):
+            if not rest and (len(head) + len(part) <= limit or not isinstance(item, ast.FunctionDef)):
                 head += part
             elif isinstance(item, ast.FunctionDef):
                 fn = ''.join(ln[1:] for ln in part.splitlines(True))  # stripped: one space per level
@@ -220,11 +221,11 @@ def _units(src):
     return out
 
 
-def pieces(src):
-    # whole units, packed greedily into pieces of at most LIMIT bytes (a unit bigger than that alone)
+def pieces(src, limit=LIMIT):
+    # whole units, packed greedily into pieces of at most limit bytes (a unit bigger than that alone)
     out = []
-    for u in _units(src):
-        if out and len(out[-1]) + len(u) <= LIMIT:
+    for u in _units(src, limit):
+        if out and len(out[-1]) + len(u) <= limit:
             out[-1] += u
         else:
             out.append(u)
@@ -246,7 +247,7 @@ def build(dest=None):
         made.append((name, path))
     for rel, flat, pkg in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
-            ps = pieces(flatten(f.read(), pkg))
+            ps = pieces(flatten(f.read(), pkg), LIMIT if flat in AT_IMPORT + ('init',) else LATER)
         for p in ps:
             compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
         # sharedarea's own pieces are the part init, run into sharedarea's namespace

@@ -238,9 +238,9 @@ HEAP_ROWS = (
     ('boot: nothing imported', '', 'pass'),
     ('`import sharedarea` (sa_area, sa_port, sa_init)', '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-) + tuple(('+ load(%r): %s' % (p, what), 'import sharedarea\n' + AREA, 'sharedarea.load(%r)' % p) for p, what in (
-    ('ints', 'read8 .. dec64'), ('locks', 'rlock, wlock, unlock, with'),
-    ('extra', 'readfast, wait, update, memoryview, object'), ('errors', 'the error messages'),
+) + tuple(("+ load('%s'): %s" % (p, what), 'import sharedarea\n' + AREA, 'sharedarea.load(%r)' % p) for p, what in (
+    ('ints', 'read8 .. dec64'), ('locks', 'rlock, wlock, unlock, with; sa_one'),
+    ('extra', 'readfast, wait, update, memoryview, object; sa_one'), ('errors', 'the error messages'),
     ('spec', 'spec strings'), ('names', 'the sharedarea_* functions')))
 
 
