@@ -417,7 +417,7 @@ def run_tests(files=None, session=None):
 # level too deep for the firmware's C stack.
 SCRIPT_AT = 0x3e000
 DATA = 0x3e200  # the boot script must fit below it (508 bytes)
-HEX_FILES = ('sharedarea.py', 'sa_area', 'sa_port', 'sa_init', 'sa_ints')
+HEX_FILES = ('sharedarea.py', 'sa_area', 'sa_port', 'sa_init')
 # the boot script: on the first boot, the installer (stored at DATA as length + text) copies the files
 # into the filesystem and resets the board, so the demo then starts in a clean heap
 BOOT = """import os
