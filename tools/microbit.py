@@ -455,6 +455,8 @@ def _records(addr, data):
 
 def build_hex(out=None):
     # the firmware with the installer, the demo and the library files; returns the hex's path
+    if not os.path.exists(FIRMWARE):
+        check_tools()  # names the missing piece and its package
     with open(FIRMWARE) as f:
         lines = f.read().split()
     built = dict(flatten.build())
@@ -507,7 +509,7 @@ def boot_demo(hexfile=None, timeout=60):
                 break
     finally:
         board.stop()
-    return out.replace('\r\n', '\n').strip()
+    return out.replace('\x00', '').replace('\r\n', '\n').strip()  # (the UART starts with NULs)
 
 
 def main(argv):
