@@ -17,8 +17,14 @@ _areas = []
 def add(spec):
     # spec: a --sharedarea string, a number of pages, or a writable buffer; returns the new id
     if isinstance(spec, str):
-        from .spec import memory
-        mem = memory(spec, _port)
+        # "N", "pages=N" and "size=N" in plain decimal need no parser (the micro:bit may not have the heap
+        # to load it); any other string goes to .spec, which says what is wrong with a bad one
+        k, v = ('pages', spec) if spec.isdigit() else (spec.split('=', 1) + [''])[:2]
+        if k in ('pages', 'size') and v.isdigit() and len(v) < 10 and int(v):
+            mem = _port.anon(int(v) * (PAGE_SIZE if k == 'pages' else 1))
+        else:
+            from .spec import memory
+            mem = memory(spec, _port)
     elif type(spec) is int:
         if spec <= 0:
             fail('pages', spec)

@@ -22,10 +22,14 @@ def fail(key, *args):
     # the common path are one cheap condition each, and which part of it failed, and the message, are
     # found out there. For some keys .errors finds nothing wrong after all (a bool for an int) and this
     # returns. Where .errors cannot load at that moment (the micro:bit, short of heap or C stack), the
-    # error is raised with the key and values instead of a message.
+    # error is raised with its type and the key and values instead of a message.
     try:
         from .errors import fail
-    except (MemoryError, RuntimeError):
+    except (MemoryError, RuntimeError):  # no heap or C stack for the messages now: the type, the values
+        if key == 'unloaded':
+            raise AttributeError(*args)
+        if key in ('int', 'buffer') or key in ('chk', 'length', 'get') and not isinstance(args[1], int):
+            raise TypeError(key, *args)
         raise SharedAreaError(key, *args)
     fail(key, *args)
 
