@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export MICROPYTHON ?= $(abspath $(VENV))/bin/micropython
 
 .PHONY: all venv demo test test-cpython test-pure test-micropython bench bench-smoke clean
-.PHONY: test-device deploy mpy demo-board
+.PHONY: test-device deploy mpy demo-board microbit-tools test-microbit microbit-hex microbit-demo microbit-heap
 
 all: test
 
@@ -29,7 +29,7 @@ demo: $(STAMP)
 	@echo "== MicroPython: worker threads, on a board through mpremote"
 	@$(MAKE) -s demo-board
 
-test: test-cpython test-pure bench-smoke test-micropython test-device
+test: test-cpython test-pure bench-smoke test-micropython test-microbit test-device
 
 test-cpython: $(STAMP)
 	$(VPY) -m pytest
@@ -76,6 +76,30 @@ else
 	echo "stand-in board at $$port"; \
 	$(VPY) tools/deploy.py deploy --port $$port && $(VPY) -m mpremote connect $$port run tools/demo.py
 endif
+
+# The BBC micro:bit (16 KB of RAM) emulated: QEMU and Debian's MicroPython firmware for it, installed
+# with apt-get where that can be done (as root); tools/microbit.py says what is missing otherwise.
+microbit-tools:
+	@command -v qemu-system-arm >/dev/null && test -f /usr/share/firmware-microbit-micropython/firmware.hex || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm firmware-microbit-micropython >/dev/null; \
+	  else echo "note: install qemu-system-arm and firmware-microbit-micropython (Debian) for the micro:bit"; fi; }
+
+# the portable tests on the emulated micro:bit, one test function at a time (QEMU is started and stopped here)
+test-microbit: $(STAMP) microbit-tools
+	$(VPY) tools/devtest.py --microbit
+
+# a micro:bit hex: the Debian firmware plus a boot script that installs the library and runs tools/microbit_demo.py
+microbit-hex: $(STAMP)
+	$(VPY) tools/microbit.py hex build/sharedarea-microbit.hex
+
+# boots that hex in QEMU and prints what it prints
+microbit-demo: microbit-hex microbit-tools
+	$(VPY) tools/microbit.py demo build/sharedarea-microbit.hex
+
+# the heap table of the README, measured on the emulated board
+microbit-heap: $(STAMP) microbit-tools
+	$(VPY) tools/microbit.py heap
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,8 +1,9 @@
 # sharedarea: uWSGI's SharedArea (memory pages with atomic ops, locks and wait-for-update) for
-# CPython and MicroPython. This module picks the port, keeps the id registry and the uWSGI names.
+# CPython and MicroPython. This module picks the port and keeps the id registry; uWSGI's function
+# names (sharedarea_read, ...) come from .names.
 import sys
 
-from .area import SharedArea, SharedAreaError, _int
+from .area import SharedArea, SharedAreaError, fail
 
 if sys.implementation.name == 'micropython':
     from . import port_micropython as _port
@@ -16,19 +17,17 @@ _areas = []
 def add(spec):
     # spec: a --sharedarea string, a number of pages, or a writable buffer; returns the new id
     if isinstance(spec, str):
-        from .spec import parse
-        kv = parse(spec, PAGE_SIZE)
-        if 'file' in kv:
-            mem = _port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
-        elif 'fd' in kv:
-            mem = _port.fd(kv['fd'], kv['size'], kv.get('offset', 0))
-        elif 'ptr' in kv:
-            mem = _port.ptr(kv['ptr'], kv['size'])
+        # "N", "pages=N" and "size=N" in plain decimal need no parser (the micro:bit may not have the heap
+        # to load it); any other string goes to .spec, which says what is wrong with a bad one
+        k, v = ('pages', spec) if spec.isdigit() else (spec.split('=', 1) + [''])[:2]
+        if k in ('pages', 'size') and v.isdigit() and len(v) < 10 and int(v):
+            mem = _port.anon(int(v) * (PAGE_SIZE if k == 'pages' else 1))
         else:
-            mem = _port.anon(kv['size'])
+            from .spec import memory
+            mem = memory(spec, _port)
     elif type(spec) is int:
         if spec <= 0:
-            raise SharedAreaError('bad sharedarea spec %d: pages must be more than 0' % spec)
+            fail('pages', spec)
         mem = _port.anon(spec * PAGE_SIZE)
     else:
         mem = _port.wrap(spec)
@@ -45,47 +44,45 @@ def add(spec):
 
 
 def get(id):
-    if type(id) is not int:
-        _int(id, 'id')
-    if 0 <= id < len(_areas):
-        a = _areas[id]
-        if a._b is not None:
-            return a
-        raise SharedAreaError('sharedarea %d is closed' % id)
-    raise SharedAreaError('no sharedarea %d (%s)' % (id, 'ids are 0..%d' % (len(_areas) - 1) if _areas else 'none added yet'))
+    if type(id) is not int or not 0 <= id < len(_areas) or _areas[id]._b is None:
+        fail('get', _areas, id)
+    return _areas[id]
 
 
 def close(id):
     # closing twice is fine; an id that never existed is an error
-    if type(id) is not int:
-        _int(id, 'id')
-    if not 0 <= id < len(_areas):
-        get(id)
+    if type(id) is not int or not 0 <= id < len(_areas):
+        fail('get', _areas, id)
     _areas[id].close()
 
 
-# uWSGI's function names: sharedarea_<op>(id, ...) calls get(id).<op>(...)
-def _fn(op, ret):
-    def f(id, *args):
-        r = getattr(get(id), op)(*args)
-        if ret:
-            return r
-    return f
+PARTS = ('ints', 'locks', 'extra', 'errors', 'spec', 'names')
 
 
-def _names():
-    g = globals()
-    for op in ('read write readfast read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 '
-               'inc32 inc64 dec8 dec16 dec32 dec64 wait update memoryview object').split():
-        g['sharedarea_' + op] = _fn(op, True)
-    for op in ('rlock', 'wlock', 'unlock'):
-        g['sharedarea_' + op] = _fn(op, False)
-    for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
-                      ('writelong', 'write64'), ('inclong', 'inc64')):
-        g['sharedarea_' + alias] = g['sharedarea_' + op]
+def load(*parts):
+    # Loads parts of the library now: ints (read8 .. dec64), locks, extra (readfast, wait, update,
+    # memoryview, object), errors (the messages), spec (spec strings), names (the sharedarea_* functions).
+    # Where the heap allows, all are loaded at import. On the micro:bit a program loads the parts it uses,
+    # at its top level (sharedarea.load('ints', 'locks')): each costs heap, and loading one deep inside
+    # calls would overflow the firmware's small C stack. (errors and spec still load on first use there,
+    # and a failure that cannot load the messages raises its error with the values only.)
+    for p in parts:
+        if p not in PARTS:
+            fail('part', p, ' '.join(PARTS))
+        m = getattr(__import__(__name__ + '.' + p), p)
+        for k in getattr(m, 'METHODS', ()):
+            setattr(SharedArea, k, getattr(m, k))
+        if p == 'ints':
+            SharedArea._make = m.make
+        elif p == 'names':
+            m.make(globals(), _port)
+        if hasattr(_port, 'load'):
+            _port.load(p)  # what the port needs for that part
 
 
-_names()
-# a port may swap in compiled versions of these functions (same behaviour)
-if hasattr(_port, 'functions'):
-    _port.functions(globals())
+# all parts now, with every method on the class (help(), dir(), the fast path's fallbacks), except on
+# the smallest boards
+if not _port.TINY:
+    load(*PARTS)
+    from .full import everything
+    everything()

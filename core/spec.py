@@ -1,6 +1,6 @@
 # Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...).
 # Returns a dict of the keys given; add() then asks the port for that kind of memory.
-from .area import SharedAreaError
+from .area import SharedAreaError, fail
 
 _KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
 
@@ -12,11 +12,10 @@ def _num(spec, k, v):
     d = v[2:] if h else v
     ok = '0123456789abcdefABCDEF' if h else '0123456789'
     if not d or any(c not in ok for c in d):
-        raise SharedAreaError('bad sharedarea spec %r: %s=%r is not a number (%s)' % (
-            spec, k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal'))
+        fail('spec', spec, 'num', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal')
     # more than 2**60 is no memory anyone has; checked on the digits so small boards need no big ints
     if len(d.lstrip('0')) > (15 if h else 18):
-        raise SharedAreaError('bad sharedarea spec %r: %s=%s is too big' % (spec, k, v))
+        fail('spec', spec, 'big', k, v)
     return int(d, 16 if h else 10)
 
 
@@ -24,31 +23,45 @@ def parse(spec, page):
     if spec.isdigit():
         spec = 'pages=' + spec
     if not spec:
-        raise SharedAreaError('bad sharedarea spec %r: empty' % spec)
+        fail('spec', spec, 'blank')
     kv = {}
     for part in spec.split(','):
-        k, eq, v = part.partition('=')
+        k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
         if k not in _KEYS:
-            raise SharedAreaError('bad sharedarea spec %r: unknown key %r (keys: %s)' % (spec, k, ' '.join(_KEYS)))
+            fail('spec', spec, 'key', k, ' '.join(_KEYS))
         if k in kv:
-            raise SharedAreaError('bad sharedarea spec %r: %s given twice' % (spec, k))
+            fail('spec', spec, 'twice', k)
         if not v:
-            raise SharedAreaError('bad sharedarea spec %r: %s has no value' % (spec, k))
+            fail('spec', spec, 'novalue', k)
         kv[k] = v if k == 'file' else _num(spec, k, v)
     src = [k for k in ('file', 'fd', 'ptr') if k in kv]
     if len(src) > 1:
-        raise SharedAreaError('bad sharedarea spec %r: %s and %s cannot be combined' % (spec, src[0], src[1]))
+        fail('spec', spec, 'both', src[0], src[1])
     for k in ('pages', 'size'):
         if kv.get(k) == 0:
-            raise SharedAreaError('bad sharedarea spec %r: %s must be more than 0' % (spec, k))
+            fail('spec', spec, 'zero', k)
     if 'pages' in kv:
         n = kv['pages'] * page
         if kv.setdefault('size', n) != n:
-            raise SharedAreaError('bad sharedarea spec %r: pages=%d (%d bytes) and size=%d disagree' % (spec, kv['pages'], n, kv['size']))
+            fail('spec', spec, 'disagree', kv['pages'], n, kv['size'])
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
-        raise SharedAreaError('bad sharedarea spec %r: offset= needs file= or fd=' % spec)
+        fail('spec', spec, 'offset')
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
-        raise SharedAreaError('bad sharedarea spec %r: %s= needs size=' % (spec, src[0]))
+        fail('spec', spec, 'nosize', src[0])
     if not src and 'size' not in kv:
-        raise SharedAreaError('bad sharedarea spec %r: give pages=, size=, file=, fd= or ptr=' % spec)
+        fail('spec', spec, 'what')
     return kv
+
+
+def memory(spec, port):
+    # the port's memory for a spec string
+    kv = parse(spec, port.PAGE_SIZE)
+    if ('file' in kv or 'fd' in kv) and not hasattr(port, 'file'):
+        raise SharedAreaError('file= and fd= areas need mmap, which MicroPython does not have')
+    if 'file' in kv:
+        return port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
+    if 'fd' in kv:
+        return port.fd(kv['fd'], kv['size'], kv.get('offset', 0))
+    if 'ptr' in kv:
+        return port.ptr(kv['ptr'], kv['size'])
+    return port.anon(kv['size'])

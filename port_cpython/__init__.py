@@ -15,6 +15,7 @@ from struct import pack_into, unpack_from
 from ..area import SharedAreaError
 
 PAGE_SIZE = mmap.PAGESIZE
+TINY = False  # the smallest boards leave some parts out of the import (see core names())
 getenv = os.getenv
 REGISTRY_LOCK = threading.Lock()
 _ident = threading.get_ident
@@ -207,7 +208,10 @@ class _Sync:
 
     rl = r
     wl = w
-    done = end
+
+    def done(self, token=None):
+        # after an op; the token (what r() or w() returned) is for ports that need one
+        self.end()
 
     def bump(self):
         # called with the write side held
@@ -381,7 +385,9 @@ def _file_sync(st):
 
 
 class _Mem:
-    # what the core needs: buf, size, sync, obj and close()
+    # what the core needs: buf, size, sync, obj, ix, bind and close()
+    ix = False  # the buffer protocol and slices: bytes and integers go through them
+
     def __init__(self, buf, sync, obj=None, mm=None):
         self.buf = buf
         self.size = buf.nbytes

@@ -533,13 +533,21 @@ static void S_dealloc(SyncObject *s)
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
+/* done(token): leaves after an op; the token (what r() or w() returned) is for ports that need it */
+static PyObject *S_done(SyncObject *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)args;
+    (void)nargs;
+    return S_end(s, NULL);
+}
+
 static PyMethodDef S_methods[] = {
     {"r", (PyCFunction)S_r, METH_NOARGS, "enter for reading (nests)"},
     {"w", (PyCFunction)S_w, METH_NOARGS, "enter for writing (nests)"},
     {"rl", (PyCFunction)S_r, METH_NOARGS, "rlock"},
     {"wl", (PyCFunction)S_w, METH_NOARGS, "wlock"},
     {"end", (PyCFunction)S_end, METH_NOARGS, "leave the innermost hold; False when none"},
-    {"done", (PyCFunction)S_end, METH_NOARGS, "leave after an op"},
+    {"done", (PyCFunction)(void (*)(void))S_done, METH_FASTCALL, "leave after an op (takes r()/w()'s token)"},
     {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
     {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
     {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s)"},

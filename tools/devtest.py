@@ -4,6 +4,7 @@
 #   python tools/devtest.py                       on a stand-in board (tools/board.py) started and stopped here
 #   python tools/devtest.py --port /dev/ttyACM0   on a real board (or any running board; nothing is started)
 #   python tools/devtest.py [--via mount] [--timeout S] [files or folders of test_*.py ...]
+#   python tools/devtest.py --microbit            on the emulated micro:bit (tools/microbit.py)
 #
 # With cp (the default) the package goes to the board's lib/sharedarea and the test files, mprun.py and
 # sa_testutil.py to sa_tests/; with --via mount the board imports them from the host through mpremote mount.
@@ -113,7 +114,16 @@ def main(argv=None):
                     help='cp: copy to the board (default); mount: import from the host through mpremote mount')
     ap.add_argument('--timeout', type=float, default=300, help='seconds one test file may take (default 300)')
     ap.add_argument('--heapsize', default='256K', help="the stand-in board's heap (default 256K)")
+    ap.add_argument('--microbit', action='store_true',
+                    help='on the emulated micro:bit (QEMU), one test function at a time (tools/microbit.py)')
     args = ap.parse_args(argv)
+    if args.microbit:
+        import microbit
+        try:
+            return 1 if microbit.run_tests(test_files(args.paths))[1] else 0
+        except (microbit.BoardError, deploy.DeviceError) as e:
+            print('device: %s' % e)
+            return 2
 
     # a stop by SIGTERM (make, CI) still runs the finally below, so no stand-in board is left behind
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

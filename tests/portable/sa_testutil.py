@@ -29,6 +29,13 @@ def raises(exc, fn, *args):
     raise AssertionError('%s%r did not raise %s' % (getattr(fn, '__name__', fn), args, exc.__name__))
 
 
+def need_memoryview():
+    try:
+        memoryview(b'')
+    except NameError:
+        skip('needs memoryview: this port has none')
+
+
 def need_threads():
     if _thread is None:
         skip('needs threads (_thread): this port has none')

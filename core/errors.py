@@ -1,0 +1,74 @@
+# The messages of the errors raised on the paths every program uses (the core's ops, add/get/close, the
+# MicroPython port), in one table that is loaded only when something fails: on the micro:bit their
+# texts would otherwise take a tenth of the heap at import. fail() raises.
+from .area import SharedAreaError
+
+_MSG = {
+    'int': '%s must be an int, not %s',
+    'buffer': 'add() takes a spec string, a page count or a bytearray, not %s',
+    'closed': 'sharedarea %d is closed',
+    'pos': 'sharedarea %d: pos %d is outside 0..%d',
+    'end': 'sharedarea %d: %d bytes at pos %d cross the end (size %d)',
+    'length': 'sharedarea %d: length %d is negative',
+    'pages': 'bad sharedarea spec %d: pages must be more than 0',
+    'id': 'no sharedarea %d (%d added)',
+    'empty': 'the buffer is empty; an area needs at least one byte',
+    'rlocked': 'this thread holds rlock on the area; a write needs wlock (unlock first)',
+    'part': 'no part %r of sharedarea (parts: %s)',
+    # spec strings: fail('spec', spec, key, ...)
+    'num': '%s=%r is not a number (%s)',
+    'big': '%s=%s is too big',
+    'blank': 'empty',
+    'key': 'unknown key %r (keys: %s)',
+    'twice': '%s given twice',
+    'novalue': '%s has no value',
+    'both': '%s and %s cannot be combined',
+    'zero': '%s must be more than 0',
+    'disagree': 'pages=%d (%d bytes) and size=%d disagree',
+    'offset': 'offset= needs file= or fd=',
+    'nosize': '%s= needs size=',
+    'what': 'give pages=, size=, file=, fd= or ptr=',
+    'unloaded': "'SharedArea' object has no attribute %r (not loaded? see sharedarea.load)",
+}
+
+
+def fail(key, *args):
+    # raises the error key names, or returns where the values turn out fine (a bool for an int)
+    if key == 'int':  # (what, value)
+        if isinstance(args[1], int):
+            return
+        args = (args[0], type(args[1]))
+    elif key == 'chk':  # (area, pos, n): which of the checks in SharedArea._chk failed
+        a, pos, n = args
+        if a._b is None:
+            key, args = 'closed', (a.id,)
+        elif not isinstance(pos, int):
+            key, args = 'int', ('pos', type(pos))
+        elif not 0 <= pos < a.size:
+            key, args = 'pos', (a.id, pos, a.size - 1)
+        elif pos + n > a.size:
+            key, args = 'end', (a.id, n, pos, a.size)
+        else:
+            return
+    elif key == 'length':  # (area, length)
+        a, n = args
+        if not isinstance(n, int):
+            key, args = 'int', ('length', type(n))
+        elif n < 0:
+            args = (a.id, n)
+        else:
+            return
+    elif key == 'get':  # (areas, id)
+        areas, i = args
+        if not isinstance(i, int):
+            key, args = 'int', ('id', type(i))
+        elif not 0 <= i < len(areas):
+            key, args = 'id', (i, len(areas))
+        elif areas[i]._b is None:
+            key, args = 'closed', (i,)
+        else:
+            return
+    if key == 'spec':
+        raise SharedAreaError('bad sharedarea spec %r: ' % args[0] + _MSG[args[1]] % args[2:])
+    raise (TypeError if key in ('int', 'buffer') else AttributeError if key == 'unloaded' else
+           SharedAreaError)(_MSG[key] % args)

@@ -1,0 +1,27 @@
+# uWSGI's function names: sharedarea_<op>(id, ...) calls sharedarea.get(id).<op>(...).
+INTS = ('read', 'write', 'inc', 'dec')  # as in .ints (not imported: the micro:bit loads parts one by one)
+
+
+def _fn(get, op, ret):
+    def f(id, *args):
+        r = getattr(get(id), op)(*args)
+        if ret:
+            return r
+    return f
+
+
+def make(g, port):
+    # g: the sharedarea module's namespace. Only the names of methods the class has, or can make, now:
+    # on the micro:bit, those of the parts loaded (each function costs its heap)
+    cls = g['SharedArea']
+    for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
+            k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
+        if op in dir(cls) or op[-1] in '2468' and cls._make:
+            g['sharedarea_' + op] = _fn(g['get'], op, 'lock' not in op)
+    for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
+                      ('writelong', 'write64'), ('inclong', 'inc64')):
+        if 'sharedarea_' + op in g:
+            g['sharedarea_' + alias] = g['sharedarea_' + op]
+    # a port may swap in compiled versions of these functions (same behaviour)
+    if hasattr(port, 'functions'):
+        port.functions(g)

@@ -1,0 +1,263 @@
+# Builds flat modules for boards whose filesystem has no folders (the micro:bit) from the package sources:
+# core/x.py -> sa_x.py, the MicroPython port -> sa_port.py, imports rewritten, comments and blank lines dropped.
+import ast
+import io
+import os
+import re
+import shutil
+import sys
+import tokenize
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# package module -> its part name on the board, where it is the file sa_NAME (None: not shipped to the
+# micro:bit, which has no _thread and no sys.modules; importing it there raises ImportError)
+NAMES = {'area': 'area', 'errors': 'errors', 'ints': 'ints', 'locks': 'locks', 'extra': 'extra', 'spec': 'spec',
+         'names': 'names', 'port_micropython': 'port', 'one': 'one', 'fixed': 'fixed',
+         'port_cpython': None, 'threads': None, 'uwsgi': None, 'full': None}
+# what the flat sharedarea loads at import, in that order (then its own part, init)
+AT_IMPORT = ('area', 'port')
+# (source relative to ROOT, its part name, the part name of its package for "from . import x")
+SOURCES = (('core/__init__.py', 'init', 'init'), ('core/area.py', 'area', 'init'),
+           ('core/errors.py', 'errors', 'init'), ('core/ints.py', 'ints', 'init'),
+           ('core/locks.py', 'locks', 'init'), ('core/extra.py', 'extra', 'init'), ('core/spec.py', 'spec', 'init'),
+           ('core/names.py', 'names', 'init'), ('port_micropython/__init__.py', 'port', 'port'),
+           ('port_micropython/one.py', 'one', 'port'), ('port_micropython/fixed.py', 'fixed', 'port'))
+
+
+def strip(src):
+    # rewrites the source from its tokens: no comments, docstrings or blank lines, one space of indent per
+    # level, spaces only where two words meet (the board's filesystem holds about 15 KB in all)
+    out, line, depth, prev = [], [], 0, None
+    words = (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
+    for t in tokenize.generate_tokens(io.StringIO(src).readline):
+        if t.type == tokenize.INDENT:
+            depth += 1
+        elif t.type == tokenize.DEDENT:
+            depth -= 1
+        elif t.type == tokenize.NEWLINE:
+            text = ''.join(line)
+            if not (len(line) == 1 and prev.type == tokenize.STRING):  # a docstring alone on its line
+                out.append(' ' * depth + text)
+            line, prev = [], None
+        elif t.type in words or t.type == tokenize.OP:
+            if prev is not None and prev.type in words and t.type in words:
+                line.append(' ')
+            line.append(t.string)
+            prev = t
+    return '\n'.join(out) + '\n'
+
+
+def _names(fn):
+    # (names a function unit binds that are free to rename, names that must stay) of a top-level def or
+    # method and the functions inside it: locals, and the parameters no caller can name (self; those
+    # of a private function); every other parameter stays, as callers may pass it by keyword
+    local, keep = set(), set()
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            args = node.args
+            ps = [x.arg for x in args.args + args.kwonlyargs + [args.vararg, args.kwarg] if x]
+            private = isinstance(node, ast.FunctionDef) and node.name.startswith('_') and node.name[:2] != '__'
+            for x in ps:
+                (local if x == 'self' or private else keep).add(x)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
+            keep.update(a.asname or a.name for a in getattr(node, 'names', []) if not isinstance(a, str))
+            keep.update(a for a in getattr(node, 'names', []) if isinstance(a, str))
+    return local - keep, keep
+
+
+def minify(src):
+    # gives the locals of every function (see _names) one-letter names, unit by unit: the board's
+    # filesystem holds about 15 KB, and each byte of source costs about one of heap there too
+    tree = ast.parse(src)
+    units = []
+    for node in tree.body:
+        for fn in ([node] if isinstance(node, ast.FunctionDef) else
+                   [m for m in node.body if isinstance(m, ast.FunctionDef)] if isinstance(node, ast.ClassDef) else []):
+            units.append((fn.lineno, fn.end_lineno, fn))
+    toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
+    lines = src.splitlines(True)
+    out = list(lines)
+    for first, last, fn in units:
+        local, keep = _names(fn)
+        used = {t.string for t in toks if t.type == tokenize.NAME and first <= t.start[0] <= last}
+        free = [c for c in 'abcdefghijklmnopqrstuvwxyz' if c not in used]
+        names = sorted(n for n in local if len(n) > 1)
+        rename = dict(zip(names, free))
+        if not rename:
+            continue
+        # rewrite the unit's lines token by token (columns shift as names shrink)
+        edits = {}
+        sig = depth = 0
+        prev = None
+        for i, t in enumerate(toks):
+            if not first <= t.start[0] <= last:
+                continue
+            if t.type == tokenize.NAME and t.string in ('def', 'lambda'):
+                sig = 1
+            elif t.type == tokenize.OP and t.string in '([{':
+                depth += 1
+            elif t.type == tokenize.OP and t.string in ')]}':
+                depth -= 1
+            elif t.type == tokenize.OP and t.string == ':' and sig and depth == 0:
+                sig = 0
+            if t.type == tokenize.NAME and t.string in rename and not (prev and prev.string == '.'):
+                nxt = toks[i + 1]
+                keyword = nxt.string == '=' and depth > 0 and not sig and prev.string in ('(', ',')
+                own = prev.string == 'def' and t.start[0] == first  # the unit's own name is not its local
+                if not keyword and not own:
+                    edits.setdefault(t.start[0], []).append((t.start[1], t.end[1], rename[t.string]))
+            prev = t
+        for ln, es in edits.items():
+            text = out[ln - 1]
+            for c0, c1, new in sorted(es, reverse=True):
+                text = text[:c0] + new + text[c1:]
+            out[ln - 1] = text
+    return ''.join(out)
+
+
+def _imp(m, pkg):
+    # a relative import -> the same names taken from _ld(flat module name), a namespace
+    ind, dots, mod, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+    pairs = [(n.strip(), (a or n).strip()) for n, _, a in (x.partition(' as ') for x in rest.split(','))]
+    if mod:  # from .x import a, b as c
+        flat = NAMES[mod.split('.')[-1]]
+        if flat is None:
+            return '%sraise ImportError' % ind  # never runs on the board
+        return ind + '_m_=_ld(%r)\n' % flat + ''.join('%s%s=_m_.%s\n' % (ind, a, n) for n, a in pairs).rstrip()
+    out = []
+    for n, a in pairs:  # from . import module [as y] / from . import name_of_the_package
+        if n in NAMES:
+            if NAMES[n] is None:
+                out.append('%sraise ImportError' % ind)
+            else:
+                out.append('%s%s=_ld(%r)' % (ind, a, NAMES[n]))
+        else:
+            out.append('%s%s=_ld(%r).%s' % (ind, a, pkg, n))
+    return '\n'.join(out)
+
+
+# tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
+KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False}
+
+
+class _Known(ast.NodeTransformer):
+    def visit_If(self, node):
+        self.generic_visit(node)
+        v = KNOWN.get(ast.unparse(node.test))
+        if v is None:
+            return node
+        return (node.body if v else node.orelse) or ast.Pass()
+
+
+def flatten(src, pkg='init'):
+    # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
+    src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
+    src = ast.unparse(_Known().visit(ast.parse(src)))
+    out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
+    out = minify(strip(out))
+    compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
+    return out
+
+
+# The micro:bit compiles a module in one go, needing about three times its source in heap at once, so
+# a module goes to the board as pieces of at most LIMIT bytes (stripped) of whole top-level statements
+# (a big class gives up its methods to later pieces, which put them back on it).
+LIMIT = 500
+LATER = 250  # the limit for parts loaded after the import, into a heap that is already cut up
+# How the board loads a module: each is a data file (no .py) holding its pieces, each after its length
+# in 4 digits. _ld(NAME) runs them, once, into a fresh namespace (a dict, made a class so that code
+# can say ns.name), with a collection after each, and keeps it; the flat imports above call it. Only
+# sharedarea.py is a Python module: it defines _ld, loads what sharedarea needs at import by the same
+# loop written out at module level (inside a function that would be one level too deep for the board's
+# 1.8 KB C stack), then runs sharedarea's own pieces into its own namespace. Plain imports of whole modules
+# would compile too much at once and nest too deep; no stub modules, as every file takes at least a
+# 128-byte chunk of the board's ~14 KB filesystem.
+_BODY = """ %(g)s
+ f=open('sa_'+%(m)s)
+ while 1:
+  n=f.read(4)
+  if not n:
+   break
+  s=f.read(int(n))
+  exec(s,g)
+  del s
+  gc.collect()
+ f.close()
+"""
+LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
+          _BODY % {'g': "g={'_ld':_ld}", 'm': 'm'} + " t=_NS[m]=type(m,(),g)\n return t\n"
+          "for m in %s:\n" + _BODY.replace('\n ', '\n  ') % {'g': " g={'_ld':_ld}", 'm': 'm'} +
+          "  _NS[m]=type(m,(),g)\n"
+          "g=globals()\n" + _BODY.replace('\n ', '\n').replace(' %(g)s\n', '') % {'m': "'init'"} +
+          "del m,g,f,n\n")
+
+
+def _units(src, limit=LIMIT):
+    # the module's top-level statements as source texts; a class too big for one piece is cut into the
+    # class (as many of its first statements as fit) and one unit per further method: the def, then
+    # "Class.name=name" (the name stays in the module's namespace too: harmless there)
+    lines = src.splitlines(True)
+    out = []
+    for node in ast.parse(src).body:
+        text = ''.join(lines[node.lineno - 1:node.end_lineno])
+        if not isinstance(node, ast.ClassDef) or len(text) <= limit:
+            out.append(text)
+            continue
+        head = ''.join(lines[node.lineno - 1:node.body[0].lineno - 1])
+        rest = []
+        for item in node.body:
+            part = ''.join(lines[item.lineno - 1:item.end_lineno])
+            if not rest and (len(head) + len(part) <= limit or not isinstance(item, ast.FunctionDef)):
+                head += part
+            elif isinstance(item, ast.FunctionDef):
+                fn = ''.join(ln[1:] for ln in part.splitlines(True))  # stripped: one space per level
+                rest.append(fn + '%s.%s=%s\n' % (node.name, item.name, item.name))
+            else:
+                raise ValueError('%s: a class statement after a moved method cannot be split' % node.name)
+        out.append(head)
+        out.extend(rest)
+    return out
+
+
+def pieces(src, limit=LIMIT):
+    # whole units, packed greedily into pieces of at most limit bytes (a unit bigger than that alone)
+    out = []
+    for u in _units(src, limit):
+        if out and len(out[-1]) + len(u) <= limit:
+            out[-1] += u
+        else:
+            out.append(u)
+    return out
+
+
+def build(dest=None):
+    # writes DEST/sharedarea.py and a data file per module; returns [(file name, path)]
+    dest = dest or os.path.join(ROOT, 'build', 'microbit')
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest)
+    made = []
+
+    def put(name, text):
+        path = os.path.join(dest, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        made.append((name, path))
+    for rel, flat, pkg in SOURCES:
+        with open(os.path.join(ROOT, rel)) as f:
+            ps = pieces(flatten(f.read(), pkg), LIMIT if flat in AT_IMPORT + ('init',) else LATER)
+        for p in ps:
+            compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
+        # sharedarea's own pieces are the part init, run into sharedarea's namespace
+        put('sa_' + flat, ''.join('%04d' % len(p) + p for p in ps))
+    text = LOADER % repr(AT_IMPORT)
+    compile(text, 'sharedarea.py', 'exec')
+    put('sharedarea.py', text)
+    return made
+
+
+if __name__ == '__main__':
+    for name, path in build(sys.argv[1] if len(sys.argv) > 1 else None):
+        print('%-14s %5d bytes  %s' % (name, os.path.getsize(path), path))
