@@ -34,11 +34,6 @@ def fail(key, *args):
     fail(key, *args)
 
 
-def _int(x, what):
-    if type(x) is not int:
-        fail('int', what, x)
-
-
 class SharedArea:
     # class-level default: a closed (or half-made) area has no buffer, so close() is safe twice
     _b = None

@@ -1,6 +1,6 @@
 # The part extra: SharedArea's methods used less often (readfast, waiting, the update counter, zero-copy
 # access), plain functions that sharedarea.load() puts on the class.
-from .area import SharedAreaError, _int
+from .area import SharedAreaError, fail
 
 METHODS = ('readfast', 'wait', 'update', 'memoryview', 'object')
 
@@ -23,7 +23,7 @@ def readfast(self, pos, buf, length=0):
     # copies into buf; length 0: as many as fit
     n = len(buf)
     if type(length) is not int:
-        _int(length, 'length')
+        fail('int', 'length', length)
     if not 0 <= length <= n:
         raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
     if not length and type(pos) is int:

@@ -2,14 +2,14 @@
 # asked for one (SharedArea.__getattr__), or all at import where the heap allows (.full).
 from struct import pack_into, unpack_from
 
-from .area import SharedArea, _int, fail
+from .area import SharedArea, fail
 
 _FMT = {4: '<I', 8: '<Q'}
 
 
 def _fit(v, w, what):
     if type(v) is not int:
-        _int(v, what)
+        fail('int', what, v)
     b = w * 8
     if not -(1 << (b - 1)) <= v < 1 << b:
         raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (what, v, b, -(1 << (b - 1)), (1 << b) - 1))

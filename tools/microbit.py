@@ -434,12 +434,16 @@ SCRIPT_AT = 0x3e000
 DATA = 0x3e200  # the boot script must fit below it (508 bytes)
 HEX_FILES = ('sharedarea.py', 'sa_area', 'sa_port', 'sa_init')
 # the boot script: on the first boot, the installer (stored at DATA as length + text) copies the files
-# into the filesystem and resets the board, so the demo then starts in a clean heap
+# into the filesystem and resets the board, so the demo then starts in a clean heap. The import comes
+# first, from the script itself (one level deeper is too deep), then the demo (the file sa_demo: the
+# demo less its import) runs: compiled then, it takes no heap while the library loads.
 BOOT = """import os
 if 'sa_init' not in os.listdir():
  from machine import mem8,reset
  exec(bytes(mem8[%d+i] for i in range(mem8[%d]|mem8[%d]<<8)))
  reset()
+import sharedarea
+exec(open('sa_demo').read())
 """
 INSTALL = """a=%d
 while mem8[a]:
@@ -477,16 +481,20 @@ def build_hex(out=None):
     built = dict(flatten.build())
     with open(os.path.join(ROOT, 'tools', 'microbit_demo.py')) as f:
         demo = f.read()
-    script = (BOOT % (DATA + 2, DATA, DATA + 1) + flatten.strip(demo)).encode()
+    script = (BOOT % (DATA + 2, DATA, DATA + 1)).encode()
+    demo = flatten.strip(demo.replace('import sharedarea\n', '', 1))
     if len(script) > DATA - SCRIPT_AT - 4:
         raise BoardError('the boot script is %d bytes; %d fit' % (len(script), DATA - SCRIPT_AT - 4))
     n = len(INSTALL % DATA)  # the files follow the installer; their address has as many digits as DATA
     install = (INSTALL % (DATA + 2 + n)).encode()
     assert len(install) == n
     files = bytes([n & 255, n >> 8]) + install
-    for name in HEX_FILES:
-        with open(built[name], 'rb') as f:
-            body = f.read()
+    for name in HEX_FILES + ('sa_demo',):
+        if name == 'sa_demo':
+            body = demo.encode()
+        else:
+            with open(built[name], 'rb') as f:
+                body = f.read()
         files += bytes([len(name)]) + name.encode() + bytes([len(body) & 255, len(body) >> 8]) + body
     files += b'\x00'
     if DATA + len(files) > 0x40000:
