@@ -3,7 +3,7 @@
 # names (sharedarea_read, ...) come from .names.
 import sys
 
-from .area import SharedArea, SharedAreaError, fail
+from .area import SharedArea, SharedAreaError, fail  # noqa: F401 (SharedAreaError is public)
 
 if sys.implementation.name == 'micropython':
     from . import port_micropython as _port

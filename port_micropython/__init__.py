@@ -3,7 +3,7 @@
 # are refused by the spec parser (no mmap here).
 import gc
 
-from ..area import SharedAreaError, fail
+from ..area import fail
 
 try:
     from machine import disable_irq, enable_irq
@@ -60,8 +60,8 @@ class Mem:
 One = Mem  # the single-thread kind, which threads.py builds on
 REGISTRY_LOCK = None
 try:
-    import _thread
-    from .threads import Mem, REGISTRY_LOCK  # noqa: F811
+    import _thread  # noqa: F401 (present: threads)
+    from .threads import Mem, REGISTRY_LOCK  # noqa: F401, F811
 except ImportError:
     pass
 

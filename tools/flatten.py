@@ -119,7 +119,7 @@ def minify(src):
 
 def _imp(m, pkg):
     # a relative import -> the same names taken from _ld(flat module name), a namespace
-    ind, dots, mod, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+    ind, mod, rest = m.group(1), m.group(3), m.group(4)
     pairs = [(n.strip(), (a or n).strip()) for n, _, a in (x.partition(' as ') for x in rest.split(','))]
     if mod:  # from .x import a, b as c
         flat = NAMES[mod.split('.')[-1]]
