@@ -26,11 +26,8 @@ def fail(key, *args):
     try:
         from .errors import fail
     except (MemoryError, RuntimeError):  # no heap or C stack for the messages now: the type, the values
-        if key == 'unloaded':
-            raise AttributeError(*args)
-        if key in ('int', 'buffer') or key in ('chk', 'length', 'get') and not isinstance(args[1], int):
-            raise TypeError(key, *args)
-        raise SharedAreaError(key, *args)
+        raise (AttributeError if key == 'unloaded' else TypeError if key in ('int', 'buffer') or key in (
+            'chk', 'length', 'get') and not isinstance(args[1], int) else SharedAreaError)(key, *args)
     fail(key, *args)
 
 

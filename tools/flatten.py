@@ -194,18 +194,20 @@ _BODY = """ %(g)s
   gc.collect()
  f.close()
 """
+# At import: the part area runs in sharedarea's own namespace (what it defines is sharedarea's anyway;
+# its namespace for the other parts is a class over that same dict: no second one), then port in its
+# own, then init (sharedarea's own code) in sharedarea's again.
 LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
           _BODY % {'g': "g={'_ld':_ld}", 'm': 'm'} + " t=_NS[m]=type(m,(),g)\n return t\n"
-          "for m in %s:\n" + _BODY.replace('\n ', '\n  ') % {'g': " g={'_ld':_ld}", 'm': 'm'} +
+          "for m,g in %s:\n" + (' ' + _BODY.replace(' %(g)s\n', '', 1)).replace('\n ', '\n  ') % {'m': 'm'} +
           "  _NS[m]=type(m,(),g)\n"
-          "g=globals()\n" + _BODY.replace('\n ', '\n').replace(' %(g)s\n', '') % {'m': "'init'"} +
           "del m,g,f,n\n")
 
 
 def _units(src, limit=LIMIT):
     # the module's top-level statements as source texts; a class too big for one piece is cut into the
     # class (as many of its first statements as fit) and one unit per further method: the def, then
-    # "Class.name=name" (the name stays in the module's namespace too: harmless there)
+    # "Class.name=name" and "del name"
     lines = src.splitlines(True)
     out = []
     for node in ast.parse(src).body:
@@ -221,7 +223,7 @@ def _units(src, limit=LIMIT):
                 head += part
             elif isinstance(item, ast.FunctionDef):
                 fn = ''.join(ln[1:] for ln in part.splitlines(True))  # stripped: one space per level
-                rest.append(fn + '%s.%s=%s\n' % (node.name, item.name, item.name))
+                rest.append(fn + '%s.%s=%s\ndel %s\n' % (node.name, item.name, item.name, item.name))
             else:
                 raise ValueError('%s: a class statement after a moved method cannot be split' % node.name)
         out.append(head)
@@ -260,7 +262,7 @@ def build(dest=None):
             compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
         # sharedarea's own pieces are the part init, run into sharedarea's namespace
         put('sa_' + flat, ''.join('%04d' % len(p) + p for p in ps))
-    text = LOADER % repr(AT_IMPORT)
+    text = LOADER % ("(('area',globals()),('port',{'_ld':_ld}),('init',globals()))")
     compile(text, 'sharedarea.py', 'exec')
     put('sharedarea.py', text)
     return made
