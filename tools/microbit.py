@@ -346,7 +346,7 @@ def statements(text):
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
-         ('extra', r'\.(readfast|wait|update|memoryview|object)\b|updates|sharedarea_(readfast|wait|update)'),
+         ('extra', r'\.(readfast|wait|update|memoryview|object)\b|sharedarea_(readfast|wait|update)'),
          ('errors', r'str\(|\.args'), ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
 
