@@ -15,19 +15,6 @@ _MSG = {
     'empty': 'the buffer is empty; an area needs at least one byte',
     'rlocked': 'this thread holds rlock on the area; a write needs wlock (unlock first)',
     'part': 'no part %r of sharedarea (parts: %s)',
-    # spec strings: fail('spec', spec, key, ...)
-    'num': '%s=%r is not a number (%s)',
-    'big': '%s=%s is too big',
-    'blank': 'empty',
-    'key': 'unknown key %r (keys: %s)',
-    'twice': '%s given twice',
-    'novalue': '%s has no value',
-    'both': '%s and %s cannot be combined',
-    'zero': '%s must be more than 0',
-    'disagree': 'pages=%d (%d bytes) and size=%d disagree',
-    'offset': 'offset= needs file= or fd=',
-    'nosize': '%s= needs size=',
-    'what': 'give pages=, size=, file=, fd= or ptr=',
     'unloaded': "'SharedArea' object has no attribute %r (not loaded? see sharedarea.load)",
 }
 
@@ -68,7 +55,5 @@ def fail(key, *args):
             key, args = 'closed', (i,)
         else:
             return
-    if key == 'spec':
-        raise SharedAreaError('bad sharedarea spec %r: ' % args[0] + _MSG[args[1]] % args[2:])
     raise (TypeError if key in ('int', 'buffer') else AttributeError if key == 'unloaded' else
            SharedAreaError)(_MSG[key] % args)

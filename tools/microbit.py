@@ -235,7 +235,7 @@ def _free(repl):
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
 # (what, code run first in a fresh heap, code measured): each row after a soft reset. First each module
 # on its own (after those it needs), loaded at the REPL with flatten's loader; then what a program sees.
-LD = flatten.LOADER.split('for m in')[0]  # gc, _NS and _ld, as sharedarea.py defines them
+LD = flatten.LOADER.split('for m,g in')[0]  # gc, _NS and _ld, as sharedarea.py defines them
 NEEDS_FIRST = {'area': (), 'port': ('area',), 'init': ('area', 'port'), 'one': ('area', 'port'),
                'fixed': ('area', 'port'), 'names': ()}
 HEAP_ROWS = tuple(
