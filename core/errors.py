@@ -21,39 +21,33 @@ _MSG = {
 
 def fail(key, *args):
     # raises the error key names, or returns where the values turn out fine (a bool for an int)
-    if key == 'int':  # (what, value)
-        if isinstance(args[1], int):
-            return
-        args = (args[0], type(args[1]))
-    elif key == 'chk':  # (area, pos, n): which of the checks in SharedArea._chk failed
+    if key == 'chk' and args[0]._b is None:  # a closed area says so before anything about pos
+        key, args = 'closed', (args[0].id,)
+    if key in ('int', 'chk', 'length', 'get'):  # these check an int: a bad type is a TypeError first
+        what = args[0] if key == 'int' else {'chk': 'pos', 'length': 'length', 'get': 'id'}[key]
+        if not isinstance(args[1], int):
+            key, args = 'int', (what, type(args[1]))
+    if key == 'chk':  # (area, pos, n): which of the checks in SharedArea._chk failed
         a, pos, n = args
-        if a._b is None:
-            key, args = 'closed', (a.id,)
-        elif not isinstance(pos, int):
-            key, args = 'int', ('pos', type(pos))
-        elif not 0 <= pos < a.size:
+        if not 0 <= pos < a.size:
             key, args = 'pos', (a.id, pos, a.size - 1)
         elif pos + n > a.size:
             key, args = 'end', (a.id, n, pos, a.size)
         else:
             return
     elif key == 'length':  # (area, length)
-        a, n = args
-        if not isinstance(n, int):
-            key, args = 'int', ('length', type(n))
-        elif n < 0:
-            args = (a.id, n)
-        else:
+        if args[1] >= 0:
             return
+        args = (args[0].id, args[1])
     elif key == 'get':  # (areas, id)
         areas, i = args
-        if not isinstance(i, int):
-            key, args = 'int', ('id', type(i))
-        elif not 0 <= i < len(areas):
+        if not 0 <= i < len(areas):
             key, args = 'id', (i, len(areas))
         elif areas[i]._b is None:
             key, args = 'closed', (i,)
         else:
             return
+    elif key == 'int' and isinstance(args[1], int):
+        return
     raise (TypeError if key in ('int', 'buffer') else AttributeError if key == 'unloaded' else
            SharedAreaError)(_MSG[key] % args)
