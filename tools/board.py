@@ -76,6 +76,18 @@ def catches_sigint(pid):
     return False
 
 
+def _read(fd):
+    # what a pty has for us; b'' when nothing is there yet, or the other side has closed it (EIO)
+    try:
+        return os.read(fd, 4096)
+    except BlockingIOError:
+        return b''
+    except OSError as e:
+        if e.errno != errno.EIO:
+            raise
+        return b''
+
+
 class Board:
     # the serving process: one outer pty (the "USB serial port") and one interpreter at a time on an inner pty
     def __init__(self, statedir, exe, heapsize):
@@ -205,23 +217,11 @@ class Board:
             if self.master in w:
                 self.flush_out()
             if self.master in r:
-                try:
-                    data = os.read(self.master, 4096)
-                except BlockingIOError:
-                    data = b''
-                except OSError as e:
-                    if e.errno != errno.EIO:
-                        raise
-                    data = b''
+                data = _read(self.master)
                 if data:
                     self.from_host(data)
             if self.inner >= 0 and self.inner in r:
-                try:
-                    data = os.read(self.inner, 4096)
-                except OSError as e:
-                    if e.errno != errno.EIO:
-                        raise
-                    data = b''
+                data = _read(self.inner)
                 if data:
                     self.from_child(data)
                 else:
