@@ -3,6 +3,7 @@
 # strings as well. They run on every other runtime too.
 import sharedarea
 from sharedarea import SharedAreaError
+from sa_testutil import raises
 
 
 def area(pages=1):
@@ -41,28 +42,17 @@ def test_small_ints_signed_and_wrapping():
 
 def test_small_bad_int_changes_nothing():
     a = area()
-    for bad in (lambda: a.write8(0, 256), lambda: a.inc16(0, -32769)):
-        try:
-            bad()
-            raise AssertionError('no OverflowError')
-        except OverflowError:
-            pass
+    raises(OverflowError, a.write8, 0, 256)
+    raises(OverflowError, a.inc16, 0, -32769)
     assert a.read(0, 4) == bytes(4)
 
 
 def test_small_bounds_errors_change_nothing():
     a = area()
-    for bad in (lambda: a.read(a.size), lambda: a.write(a.size - 1, b'ab'), lambda: a.read(-1)):
-        try:
-            bad()
-            raise AssertionError('no SharedAreaError')
-        except SharedAreaError:
-            pass
-    try:
-        a.read('0')
-        raise AssertionError('no TypeError')
-    except TypeError:
-        pass
+    raises(SharedAreaError, a.read, a.size)
+    raises(SharedAreaError, a.write, a.size - 1, b'ab')
+    raises(SharedAreaError, a.read, -1)
+    raises(TypeError, a.read, '0')
     assert a.read(a.size - 1) == b'\x00'
 
 
@@ -75,21 +65,13 @@ def test_small_locks_nest_and_with():
     with a.wlock():
         a.write(1, b'y')
     assert a.read(0, 2) == b'xy'
-    try:
-        a.unlock()
-        raise AssertionError('unlock() without a lock did not raise')
-    except SharedAreaError:
-        pass
+    raises(SharedAreaError, a.unlock)  # nothing held any more
 
 
 def test_small_rlock_refuses_a_write():
     a = area()
     a.rlock()
-    try:
-        a.write(0, b'x')
-        raise AssertionError('a write under rlock did not raise')
-    except SharedAreaError:
-        pass
+    raises(SharedAreaError, a.write, 0, b'x')
     a.unlock()
     a.write(0, b'x')
 
@@ -107,11 +89,7 @@ def test_small_spec_strings():
     assert sharedarea.get(sharedarea.add('size=64')).size == 64
     assert sharedarea.get(sharedarea.add('pages=2')).size == 2 * sharedarea.PAGE_SIZE
     for bad in ('size=0', 'pages=1,size=3', 'bogus=1'):
-        try:
-            sharedarea.add(bad)
-            raise AssertionError('%r was taken' % bad)
-        except SharedAreaError:
-            pass
+        raises(SharedAreaError, sharedarea.add, bad)
 
 
 def test_small_uwsgi_names():
@@ -125,8 +103,4 @@ def test_small_close():
     i = sharedarea.add(1)
     sharedarea.close(i)
     sharedarea.close(i)  # twice is fine
-    try:
-        sharedarea.get(i)
-        raise AssertionError('a closed area was returned')
-    except SharedAreaError:
-        pass
+    raises(SharedAreaError, sharedarea.get, i)
