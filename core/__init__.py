@@ -76,8 +76,8 @@ def load(*parts):
             SharedArea._make = m.make
         elif p == 'names':
             m.make(globals(), _port)
-        if hasattr(_port, 'load'):
-            _port.load(p)  # what the port needs for that part
+        if hasattr(_port, 'on_load'):
+            _port.on_load(p)  # what the port needs for that part
 
 
 # all parts now, with every method on the class (help(), dir(), the fast path's fallbacks), except on

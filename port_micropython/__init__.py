@@ -66,7 +66,7 @@ except ImportError:
     pass
 
 
-def load(part):
+def on_load(part):
     # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py)
     if part in ('locks', 'extra') and not hasattr(One, 'wait'):
         from . import one

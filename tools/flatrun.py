@@ -12,7 +12,7 @@ import sa_testutil  # noqa: E402
 sa_testutil._thread = None  # the flat build is the micro:bit's: one thread
 import sharedarea  # noqa: E402 (the flat one, from the current folder)
 
-assert sharedarea._port.TINY, 'run with SHAREDAREA_TINY=1'
+assert sharedarea.PAGE_SIZE == 256, 'run with SHAREDAREA_TINY=1'  # the smallest boards' pages
 sharedarea.load(*sharedarea.PARTS)
 import mprun  # noqa: E402
 

@@ -67,6 +67,10 @@ def _names(fn):
     return local - keep, keep
 
 
+# one-letter names, those the micro:bit's firmware has in its table of names (no heap) first
+LETTERS = 'abcdefgnr' + 'hijklmopqstuvwxyz'
+
+
 def minify(src):
     # gives the locals of every function (see _names) one-letter names, unit by unit: the board's
     # filesystem holds about 15 KB, and each byte of source costs about one of heap there too
@@ -81,9 +85,9 @@ def minify(src):
     out = list(lines)
     for first, last, fn in units:
         local, keep = _names(fn)
-        used = {t.string for t in toks if t.type == tokenize.NAME and first <= t.start[0] <= last}
-        free = [c for c in 'abcdefghijklmnopqrstuvwxyz' if c not in used]
-        names = sorted(n for n in local if len(n) > 1)
+        used = {t.string for t in toks if t.type == tokenize.NAME and first <= t.start[0] <= last} - local
+        free = [c for c in LETTERS if c not in used]
+        names = sorted(local)
         rename = dict(zip(names, free))
         if not rename:
             continue
@@ -117,7 +121,7 @@ def minify(src):
     return ''.join(out)
 
 
-def _imp(m, pkg):
+def _imp(m, pkg, shared=False):
     # a relative import -> the same names taken from _ld(flat module name), a namespace
     ind, mod, rest = m.group(1), m.group(3), m.group(4)
     pairs = [(n.strip(), (a or n).strip()) for n, _, a in (x.partition(' as ') for x in rest.split(','))]
@@ -125,6 +129,8 @@ def _imp(m, pkg):
         flat = NAMES[mod.split('.')[-1]]
         if flat is None:
             return '%sraise ImportError' % ind  # never runs on the board
+        if shared and flat in AT_IMPORT and not ind and all(n == a for n, a in pairs):
+            return ''  # at the top of a module in sharedarea's namespace, from one there: the names are there
         return ind + '_m_=_ld(%r)\n' % flat + ''.join('%s%s=_m_.%s\n' % (ind, a, n) for n, a in pairs).rstrip()
     out = []
     for n, a in pairs:  # from . import module [as y] / from . import name_of_the_package
@@ -159,14 +165,75 @@ class _Known(ast.NodeTransformer):
         return node
 
 
-def flatten(src, pkg='init'):
+def flatten(src, pkg='init', shared=False):
+    # shared: the module runs in sharedarea's own namespace (AT_IMPORT and init)
     # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
     src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
     src = ast.unparse(_Known().visit(ast.parse(src)))
-    out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg), src)
+    out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg, shared), src)
     out = minify(strip(out))
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
     return out
+
+
+# Every name the board meets that is not in its firmware's table of names (its ROM qstrs) is copied to
+# the heap and kept for ever: about 12 bytes a name, over 1 KB for the import alone. So the names no user
+# sees (private globals and attributes, the port's sync protocol, the keys errors.py is called with)
+# become names that table already has, ones no source here uses for anything else (so nothing can clash
+# in any scope). They are renamed everywhere at once: as names, attributes, keyword arguments, and as
+# whole strings (getattr/setattr lists, error keys). ROM: names of the micro:bit firmware's table
+# (measured: after a soft reset, micropython.qstr_info(1) lists none of them once used).
+INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '_FMT', '_KEYS', '_MSG', '_WHY',
+            '_adder', '_areas', '_b', '_bad', '_chk', '_fit', '_flat', '_fn', '_get', '_lock', '_m_', '_make',
+            '_mem', '_n', '_num', '_op', '_port', '_put', '_rd', '_reader', '_s', '_view', '_wd', '_writer',
+            '_ix', 'At', 'anon', 'bind', 'bump', 'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make',
+            'method', 'memory', 'mem', 'part', 'parts', 'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty',
+            'buffer', 'on_load', 'w')
+ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
+       'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
+       'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
+       'receive', 'popitem', 'button_a', 'button_b', 'baudrate', 'fromkeys', 'sleep_us', 'ticks_us', 'ticks_add',
+       'data_rate', 'frequency', 'set_pixel', 'get_pixel', 'send_bytes', 'is_pressed', 'is_touched',
+       'ALL_CLOCKS', 'RATE_1MBIT', 'get_presses', 'was_pressed', 'temperature', 'getrandbits', 'RATE_2MBIT',
+       'read_analog', 'running_time', 'read_digital', 'write_analog', 'RATE_250KBIT', 'receive_bytes',
+       'receive_full', 'write_digital', 'set_analog_period')
+
+
+def _words(src):
+    # every name and every string that is a whole identifier in src, as often as it occurs
+    out = []
+    for t in tokenize.generate_tokens(io.StringIO(src).readline):
+        if t.type == tokenize.NAME:
+            out.append(t.string)
+        elif t.type == tokenize.STRING and re.fullmatch(r"'\w+'", t.string):
+            out.append(t.string[1:-1])
+    return out
+
+
+def renames(texts):
+    # {internal name: ROM name} for the flat sources texts: each ROM name used at most once, and only
+    # one that none of them uses; the shortest for the names used most
+    used = [w for t in texts for w in _words(t)]
+    free = sorted((n for n in ROM if n not in used), key=len)
+    names = sorted((n for n in INTERNAL if n in used), key=lambda n: -used.count(n))
+    if len(free) < len(names):
+        raise ValueError('flatten: more internal names than free ROM names')
+    return dict(zip(names, free))
+
+
+def rename(src, table):
+    # src with the names of table renamed: as names (attributes and keywords too) and as whole strings
+    edits = []
+    for t in tokenize.generate_tokens(io.StringIO(src).readline):
+        if t.type == tokenize.NAME and t.string in table:
+            edits.append((t.start, t.end, table[t.string]))
+        elif t.type == tokenize.STRING and re.fullmatch(r"'\w+'", t.string) and t.string[1:-1] in table:
+            edits.append((t.start, t.end, "'%s'" % table[t.string[1:-1]]))
+    lines = src.splitlines(True)
+    for (l0, c0), (l1, c1), new in sorted(edits, reverse=True):
+        assert l0 == l1
+        lines[l0 - 1] = lines[l0 - 1][:c0] + new + lines[l0 - 1][c1:]
+    return ''.join(lines)
 
 
 # The micro:bit compiles a module in one go, needing about three times its source in heap at once, so
@@ -188,20 +255,21 @@ _BODY = """ %(g)s
   n=f.read(4)
   if not n:
    break
-  s=f.read(int(n))
-  exec(s,g)
-  del s
+  b=f.read(int(n))
+  exec(b,g)
+  del b
   gc.collect()
  f.close()
 """
-# At import: the part area runs in sharedarea's own namespace (what it defines is sharedarea's anyway;
-# its namespace for the other parts is a class over that same dict: no second one), then port in its
-# own, then init (sharedarea's own code) in sharedarea's again.
-LOADER = ("import gc\n_NS={}\ndef _ld(m):\n if m in _NS:\n  return _NS[m]\n" +
-          _BODY % {'g': "g={'_ld':_ld}", 'm': 'm'} + " t=_NS[m]=type(m,(),g)\n return t\n"
-          "for m,g in %s:\n" + (' ' + _BODY.replace(' %(g)s\n', '', 1)).replace('\n ', '\n  ') % {'m': 'm'} +
-          "  _NS[m]=type(m,(),g)\n"
-          "del m,g,f,n\n")
+# At import: the parts area and port and then sharedarea's own code (init) all run in sharedarea's own
+# namespace (on the board a namespace costs a dict, a class over it and the lines that copy names from
+# one to the other: a few hundred bytes), and _ld gives one class over it for all three. (The loader's
+# names are one letter, those in the firmware's table of names: a, b, c, f, g, n.)
+LOADER = ("import gc\n_NS={}\ndef _ld(a):\n if a in _NS:\n  return _NS[a]\n" +
+          _BODY % {'g': "g={'_ld':_ld}", 'm': 'a'} + " c=_NS[a]=type(a,(),g)\n return c\n"
+          "g=globals()\nc=type('sharedarea',(),g)\n"
+          "for a in %s:\n  _NS[a]=c\n" + (' ' + _BODY.replace(' %(g)s\n', '', 1)).replace('\n ', '\n  ') % {'m': 'a'} +
+          "del a,c,f,g,n\n")
 
 
 def _units(src, limit=LIMIT):
@@ -255,14 +323,18 @@ def build(dest=None):
         with open(path, 'w') as f:
             f.write(text)
         made.append((name, path))
+    texts = []
     for rel, flat, pkg in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
-            ps = pieces(flatten(f.read(), pkg), LIMIT if flat in AT_IMPORT + ('init',) else LATER)
+            texts.append(flatten(f.read(), pkg, flat in AT_IMPORT + ('init',)))
+    table = renames(texts + [LOADER])
+    for (rel, flat, pkg), text in zip(SOURCES, texts):
+        ps = pieces(rename(text, table), LIMIT if flat in AT_IMPORT + ('init',) else LATER)
         for p in ps:
             compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
         # sharedarea's own pieces are the part init, run into sharedarea's namespace
         put('sa_' + flat, ''.join('%04d' % len(p) + p for p in ps))
-    text = LOADER % ("(('area',globals()),('port',{'_ld':_ld}),('init',globals()))")
+    text = LOADER % repr(AT_IMPORT + ('init',))
     compile(text, 'sharedarea.py', 'exec')
     put('sharedarea.py', text)
     return made

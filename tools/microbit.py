@@ -235,7 +235,7 @@ def _free(repl):
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
 # (what, code run first in a fresh heap, code measured): each row after a soft reset. First each module
 # on its own (after those it needs), loaded at the REPL with flatten's loader; then what a program sees.
-LD = flatten.LOADER.split('for m,g in')[0]  # gc, _NS and _ld, as sharedarea.py defines them
+LD = flatten.LOADER.split('for a,g in')[0]  # gc, _NS and _ld, as sharedarea.py defines them
 NEEDS_FIRST = {'area': (), 'port': ('area',), 'init': ('area', 'port'), 'one': ('area', 'port'),
                'fixed': ('area', 'port'), 'names': ()}
 HEAP_ROWS = tuple(
@@ -368,7 +368,8 @@ def run_test(repl, imports, pre, name, text):
     if name in CANNOT:
         return 'SKIP', CANNOT[name]
     body = statements(text)
-    units = (['import sharedarea\nsharedarea.load(%s)' % ','.join(map(repr, needs(text, pre)))] +
+    parts = needs(text, pre)
+    units = (['import sharedarea\nsharedarea.load(%s)' % ','.join(map(repr, parts))] +
              [flatten.strip(imports)] + [flatten.strip(h) for h in helpers(pre, text)])
     repl.reset()
     for i, unit in enumerate(units + body):
@@ -380,7 +381,9 @@ def run_test(repl, imports, pre, name, text):
         last = err.strip().splitlines()[-1] if err.strip() else ''
         if 'MemoryError' in last:
             # the capability this board lacks here is heap: the test does not fit next to the library
-            return 'SKIP', 'needs more heap than the micro:bit has (%s)' % last
+            where = ('statement %d of the test' % (i - len(units) + 1) if i >= len(units) else
+                     'the library with %s' % (', '.join(parts) or 'no part') if not i else 'its helpers')
+            return 'SKIP', 'needs more heap than the micro:bit has (%s: %s)' % (where, last)
         if 'maximum recursion depth' in last:
             # or C stack (1.8 KB): a part loaded from deep inside calls (%s)
             return 'SKIP', 'needs more C stack than the micro:bit has (a part loaded inside calls: %s)' % last
