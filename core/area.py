@@ -26,8 +26,9 @@ def fail(key, *args):
     try:
         from .errors import fail
     except (MemoryError, RuntimeError):  # no heap or C stack for the messages now: the type, the values
-        raise (AttributeError if key == 'unloaded' else TypeError if key in ('int', 'buffer') or key in (
-            'chk', 'length', 'get') and not isinstance(args[1], int) else SharedAreaError)(key, *args)
+        raise (AttributeError if key == 'unloaded' else OverflowError if key == 'overflow' else TypeError if key in (
+            'int', 'buffer', 'numbers') or key in ('chk', 'length', 'get') and not isinstance(args[1], int) else
+            SharedAreaError)(key, *args)
     fail(key, *args)
 
 

@@ -16,6 +16,14 @@ _MSG = {
     'rlocked': 'this thread holds rlock on the area; a write needs wlock (unlock first)',
     'part': 'no part %r of sharedarea (parts: %s)',
     'unloaded': "'SharedArea' object has no attribute %r (not loaded? see sharedarea.load)",
+    # of the parts ints, locks and extra
+    'overflow': '%s %d does not fit in %d bits (%d..%d)',
+    'unlock': 'sharedarea %d: unlock() without a lock held by this thread',
+    'readfast': 'sharedarea %d: length %d is not in 0..%d (the buffer size)',
+    'numbers': 'freq and timeout must be numbers',
+    'freq': 'sharedarea %d: freq must be > 0 and timeout >= 0',
+    'noview': 'memoryview() needs memoryview, which this firmware does not have',
+    'noobject': 'sharedarea %d was not made from a buffer: no object() to return',
 }
 
 
@@ -49,5 +57,5 @@ def fail(key, *args):
             return
     elif key == 'int' and isinstance(args[1], int):
         return
-    raise (TypeError if key in ('int', 'buffer') else AttributeError if key == 'unloaded' else
-           SharedAreaError)(_MSG[key] % args)
+    raise (TypeError if key in ('int', 'buffer', 'numbers') else AttributeError if key == 'unloaded' else
+           OverflowError if key == 'overflow' else SharedAreaError)(_MSG[key] % args)

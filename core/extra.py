@@ -1,6 +1,6 @@
 # The part extra: SharedArea's methods used less often (readfast, waiting, the update counter, zero-copy
 # access), plain functions that sharedarea.load() puts on the class.
-from .area import SharedAreaError, fail
+from .area import fail
 
 METHODS = ('readfast', 'wait', 'update', 'memoryview', 'object')
 
@@ -25,7 +25,7 @@ def readfast(self, pos, buf, length=0):
     if type(length) is not int:
         fail('int', 'length', length)
     if not 0 <= length <= n:
-        raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
+        fail('readfast', self.id, length, n)
     if not length and type(pos) is int:
         length = min(n, self.size - pos)
     b = self._chk(pos, length)
@@ -46,9 +46,9 @@ def wait(self, freq=100, timeout=0):
     self._chk(0, 0)
     s = self._s
     if not isinstance(freq, (int, float)) or not isinstance(timeout, (int, float)):
-        raise TypeError('freq and timeout must be numbers')
+        fail('numbers')
     if not freq > 0 or not timeout >= 0:  # written so that NaN is refused too
-        raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
+        fail('freq', self.id)
     return s.wait(freq, timeout)
 
 
@@ -65,7 +65,7 @@ def update(self):
 def memoryview(self):
     self._chk(0, 0)
     if _view is None:
-        raise SharedAreaError('memoryview() needs memoryview, which this firmware does not have')
+        fail('noview')
     return _view(self._b)
 
 
@@ -73,5 +73,5 @@ def object(self):
     self._chk(0, 0)
     o = self._mem.obj
     if o is None:
-        raise SharedAreaError('sharedarea %d was not made from a buffer: no object() to return' % self.id)
+        fail('noobject', self.id)
     return o

@@ -1,6 +1,6 @@
 # The part locks: SharedArea's rlock, wlock, unlock and the with-form, plain functions that
 # sharedarea.load() puts on the class.
-from .area import SharedAreaError
+from .area import fail
 
 METHODS = ('rlock', 'wlock', 'unlock', '__enter__', '__exit__')
 
@@ -26,7 +26,7 @@ def _lock(self, how):
 def unlock(self):
     self._chk(0, 0)
     if not self._s.end():
-        raise SharedAreaError('sharedarea %d: unlock() without a lock held by this thread' % self.id)
+        fail('unlock', self.id)
 
 
 def __enter__(self):

@@ -146,15 +146,77 @@ def _imp(m, pkg, shared=False):
 
 # tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
 KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False}
+# values known on the micro:bit, put in place of the expression assigned (the flat build is its build)
+VALUES = {'TINY': True}
+# tables of messages (a dict of strings at module level, looked up as NAME[key]): on the board they stay
+# in a data file sa_FILE, a line "key<tab>message" each, and NAME becomes a function that reads the one
+# asked for (NAME(key)), so they take no heap until an error is raised
+TABLES = {'_MSG': 'msg', '_WHY': 'why'}
+_READER = """def %s(k):
+    f = open('sa_%s')
+    while 1:
+        l = f.readline()
+        if not l or l[:len(k) + 1] == k + '\\t':
+            break
+    f.close()
+    return l[len(k) + 1:-1]
+"""
 
 
 class _Known(ast.NodeTransformer):
+    def __init__(self, tables=None):
+        self.tables = {} if tables is None else tables  # TABLES found: {file: {key: message}}
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id in TABLES:
+            return ast.Call(node.value, [node.slice], [])
+        return node
+
     def visit_If(self, node):
         self.generic_visit(node)
         v = KNOWN.get(ast.unparse(node.test))
         if v is None:
             return node
         return (node.body if v else node.orelse) or ast.Pass()
+
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        t = node.targets[0]
+        if len(node.targets) == 1 and isinstance(t, ast.Name) and t.id in TABLES and isinstance(node.value, ast.Dict):
+            table = {ast.literal_eval(k): ast.literal_eval(v) for k, v in zip(node.value.keys, node.value.values)}
+            assert all(isinstance(v, str) and '\n' not in v and '\t' not in v for v in table.values())
+            self.tables[TABLES[t.id]] = table
+            return ast.parse(_READER % (t.id, TABLES[t.id])).body[0]
+        if len(node.targets) == 1 and isinstance(t, ast.Name) and t.id in VALUES:
+            node.value = ast.Constant(VALUES[t.id])
+        return node
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in VALUES:
+            return ast.Constant(VALUES[node.id])
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_Module(self, node):
+        # then drops the module-level imports (and try: from x import y / except: y = None) of names that
+        # nothing uses any more
+        self.generic_visit(node)
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        used |= {n.value.id for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+
+        def unused(st):
+            if isinstance(st, ast.Try) and len(st.body) == 1:
+                st = st.body[0]
+            return (isinstance(st, (ast.Import, ast.ImportFrom)) and not getattr(st, 'level', 0) and
+                    not any((a.asname or a.name).split('.')[0] in used for a in st.names))
+        node.body = [st for st in node.body if not unused(st)]
+        return node
 
     def visit_Try(self, node):
         # a try whose body imports a module the board does not get fails there: its handler runs
@@ -165,11 +227,12 @@ class _Known(ast.NodeTransformer):
         return node
 
 
-def flatten(src, pkg='init', shared=False):
-    # shared: the module runs in sharedarea's own namespace (AT_IMPORT and init)
+def flatten(src, pkg='init', shared=False, tables=None):
+    # shared: the module runs in sharedarea's own namespace (AT_IMPORT and init); tables: a dict that
+    # gets the TABLES found ({file: {key: message}})
     # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
     src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
-    src = ast.unparse(_Known().visit(ast.parse(src)))
+    src = ast.unparse(_Known(tables).visit(ast.parse(src)))
     out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg, shared), src)
     out = minify(strip(out))
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
@@ -188,7 +251,7 @@ INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '
             '_mem', '_n', '_num', '_op', '_port', '_put', '_rd', '_reader', '_s', '_view', '_wd', '_writer',
             '_ix', 'At', 'anon', 'bind', 'bump', 'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make',
             'method', 'memory', 'mem', 'part', 'parts', 'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty',
-            'buffer', 'on_load', 'w')
+            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject')
 ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
        'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
        'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
@@ -323,10 +386,10 @@ def build(dest=None):
         with open(path, 'w') as f:
             f.write(text)
         made.append((name, path))
-    texts = []
+    texts, tables = [], {}
     for rel, flat, pkg in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
-            texts.append(flatten(f.read(), pkg, flat in AT_IMPORT + ('init',)))
+            texts.append(flatten(f.read(), pkg, flat in AT_IMPORT + ('init',), tables))
     table = renames(texts + [LOADER])
     for (rel, flat, pkg), text in zip(SOURCES, texts):
         ps = pieces(rename(text, table), LIMIT if flat in AT_IMPORT + ('init',) else LATER)
@@ -334,6 +397,8 @@ def build(dest=None):
             compile(p, flat, 'exec')  # a rewrite that breaks the syntax fails here, not on the board
         # sharedarea's own pieces are the part init, run into sharedarea's namespace
         put('sa_' + flat, ''.join('%04d' % len(p) + p for p in ps))
+    for name, msgs in sorted(tables.items()):
+        put('sa_' + name, ''.join('%s\t%s\n' % (table.get(k, k), v) for k, v in msgs.items()))
     text = LOADER % repr(AT_IMPORT + ('init',))
     compile(text, 'sharedarea.py', 'exec')
     put('sharedarea.py', text)

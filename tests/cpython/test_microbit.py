@@ -53,9 +53,13 @@ def test_flat_build_fits_the_board_filesystem(flat):
     # the board's filesystem: 120 chunks of 126 bytes; a file takes its size + 2 + its name, rounded up
     chunks = sum(-(-(os.path.getsize(os.path.join(flat, f)) + 2 + len(f)) // 126) for f in os.listdir(flat))
     assert chunks <= 119, chunks  # of 120: room for a small file of the user's
-    # every file is pieces, each after its length, each Python on its own
+    # every file is pieces, each after its length, each Python on its own; or a table of messages, a
+    # "key<tab>message" line each
     for f in os.listdir(flat):
-        if f.startswith('sa_'):
+        if f[3:] in flatten.TABLES.values():
+            lines = open(os.path.join(flat, f)).read().splitlines()
+            assert lines and all(len(ln.split('\t')) == 2 and all(ln.split('\t')) for ln in lines), f
+        elif f.startswith('sa_'):
             data = open(os.path.join(flat, f)).read()
             i = 0
             while i < len(data):
