@@ -27,35 +27,42 @@ _MSG = {
 }
 
 
-def fail(key, *args):
-    # raises the error key names, or returns where the values turn out fine (a bool for an int)
+def _int(key, args):
+    # the error when the value key checks first is not an int (a bad type is a TypeError first), else None
     if key == 'chk' and args[0]._b is None:  # a closed area says so before anything about pos
-        key, args = 'closed', (args[0].id,)
-    if key in ('int', 'chk', 'length', 'get'):  # these check an int: a bad type is a TypeError first
-        what = args[0] if key == 'int' else {'chk': 'pos', 'length': 'length', 'get': 'id'}[key]
-        if not isinstance(args[1], int):
-            key, args = 'int', (what, type(args[1]))
-    if key == 'chk':  # (area, pos, n): which of the checks in SharedArea._chk failed
+        return 'closed', (args[0].id,)
+    if key in ('int', 'chk', 'length', 'get') and not isinstance(args[1], int):
+        return 'int', (args[0] if key == 'int' else {'chk': 'pos', 'length': 'length', 'get': 'id'}[key],
+                       type(args[1]))
+    if key != 'int':
+        return _which(key, args)
+
+
+def _which(key, args):
+    # which of the checks on the common path failed, as (key, args); None where all pass after all
+    if key == 'chk':  # (area, pos, n): those of SharedArea._chk
         a, pos, n = args
         if not 0 <= pos < a.size:
-            key, args = 'pos', (a.id, pos, a.size - 1)
-        elif pos + n > a.size:
-            key, args = 'end', (a.id, n, pos, a.size)
-        else:
-            return
+            return 'pos', (a.id, pos, a.size - 1)
+        if pos + n > a.size:
+            return 'end', (a.id, n, pos, a.size)
     elif key == 'length':  # (area, length)
-        if args[1] >= 0:
-            return
-        args = (args[0].id, args[1])
+        if args[1] < 0:
+            return key, (args[0].id, args[1])
     elif key == 'get':  # (areas, id)
         areas, i = args
         if not 0 <= i < len(areas):
-            key, args = 'id', (i, len(areas))
-        elif areas[i]._b is None:
-            key, args = 'closed', (i,)
-        else:
-            return
-    elif key == 'int' and isinstance(args[1], int):
-        return
-    raise (TypeError if key in ('int', 'buffer', 'numbers') else AttributeError if key == 'unloaded' else
-           OverflowError if key == 'overflow' else SharedAreaError)(_MSG[key] % args)
+            return 'id', (i, len(areas))
+        if areas[i]._b is None:
+            return 'closed', (i,)
+    else:
+        return key, args
+
+
+def fail(key, *args):
+    # raises the error key names, or returns where the values turn out fine (a bool for an int)
+    e = _int(key, args)
+    if e:
+        key, args = e
+        raise (TypeError if key in ('int', 'buffer', 'numbers') else AttributeError if key == 'unloaded' else
+               OverflowError if key == 'overflow' else SharedAreaError)(_MSG[key] % args)
