@@ -18,18 +18,20 @@ class SharedAreaError(ValueError):
 
 
 def fail(key, *args):
-    # the error named key, worked out and raised by .errors (loaded on the first failure): the checks on
-    # the common path are one cheap condition each, and which part of it failed, and the message, are
-    # found out there. For some keys .errors finds nothing wrong after all (a bool for an int) and this
+    # raises the error named key, worked out by .errors (loaded on the first failure): the checks on the
+    # common path are one cheap condition each, and which part of it failed, and the message, are found
+    # out there. For some keys .errors finds nothing wrong after all (a bool for an int) and this
     # returns. Where .errors cannot load at that moment (the micro:bit, short of heap or C stack), the
     # error is raised with its type and the key and values instead of a message.
     try:
-        from .errors import fail
-    except (MemoryError, RuntimeError):  # no heap or C stack for the messages now: the type, the values
+        from .errors import _MSG, first, which
+    except (MemoryError, RuntimeError, OSError):  # no heap, C stack or file for the messages: the type, the values
         raise (AttributeError if key == 'unloaded' else OverflowError if key == 'overflow' else TypeError if key in (
             'int', 'buffer', 'numbers') or key in ('chk', 'length', 'get') and not isinstance(args[1], int) else
             SharedAreaError)(key, *args)
-    fail(key, *args)
+    e = first(key, args) or key != 'int' and which(key, args)  # (one after the other: see .errors)
+    if e:
+        raise e[0](_MSG[e[1]] % e[2])
 
 
 class SharedArea:

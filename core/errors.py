@@ -1,6 +1,9 @@
 # The messages of the errors raised on the paths every program uses (the core's ops, add/get/close, the
 # MicroPython port), in one table that is loaded only when something fails: on the micro:bit their
-# texts would otherwise take a tenth of the heap at import. fail() raises.
+# texts would otherwise take a tenth of the heap at import. area.fail() raises what first() or which()
+# finds, with its message. (Two small functions called one after the other from area.fail, not one
+# function calling others: on the micro:bit the board compiles each in a little heap, and every call
+# level takes C stack, while an error is often raised a few levels deep already.)
 from .area import SharedAreaError
 
 _MSG = {
@@ -24,45 +27,54 @@ _MSG = {
     'freq': 'sharedarea %d: freq must be > 0 and timeout >= 0',
     'noview': 'memoryview() needs memoryview, which this firmware does not have',
     'noobject': 'sharedarea %d was not made from a buffer: no object() to return',
+    # of the part spec: each after 'bad sharedarea spec ...: '
+    'num': '%s%s=%r is not a number (%s)',
+    'big': '%s%s=%s is too big',
+    'blank': '%sempty',
+    'key': '%sunknown key %r (keys: %s)',
+    'twice': '%s%s given twice',
+    'novalue': '%s%s has no value',
+    'both': '%s%s and %s cannot be combined',
+    'zero': '%s%s must be more than 0',
+    'disagree': '%spages=%d (%d bytes) and size=%d disagree',
+    'offset': '%soffset= needs file= or fd=',
+    'nosize': '%s%s= needs size=',
+    'what': '%sgive pages=, size=, file=, fd= or ptr=',
+    'nommap': 'file= and fd= areas need mmap, which MicroPython does not have',
+    'null': 'ptr=0 is a NULL pointer',
 }
 
 
-def _int(key, args):
-    # the error when the value key checks first is not an int (a bad type is a TypeError first), else None
+def first(key, args):
+    # (type, message key, values) when the value key checks first is not an int (a bad type is a
+    # TypeError first), when the area is closed, or when get's id is wrong; else None
     if key == 'chk' and args[0]._b is None:  # a closed area says so before anything about pos
-        return 'closed', (args[0].id,)
+        return SharedAreaError, 'closed', (args[0].id,)
     if key in ('int', 'chk', 'length', 'get') and not isinstance(args[1], int):
-        return 'int', (args[0] if key == 'int' else {'chk': 'pos', 'length': 'length', 'get': 'id'}[key],
-                       type(args[1]))
-    if key != 'int':
-        return _which(key, args)
-
-
-def _which(key, args):
-    # which of the checks on the common path failed, as (key, args); None where all pass after all
-    if key == 'chk':  # (area, pos, n): those of SharedArea._chk
-        a, pos, n = args
-        if not 0 <= pos < a.size:
-            return 'pos', (a.id, pos, a.size - 1)
-        if pos + n > a.size:
-            return 'end', (a.id, n, pos, a.size)
-    elif key == 'length':  # (area, length)
-        if args[1] < 0:
-            return key, (args[0].id, args[1])
-    elif key == 'get':  # (areas, id)
+        return TypeError, 'int', (args[0] if key == 'int' else {'chk': 'pos', 'length': 'length', 'get': 'id'}[key],
+                                  type(args[1]))
+    if key == 'get':  # (areas, id)
         areas, i = args
         if not 0 <= i < len(areas):
-            return 'id', (i, len(areas))
+            return SharedAreaError, 'id', (i, len(areas))
         if areas[i]._b is None:
-            return 'closed', (i,)
-    else:
-        return key, args
+            return SharedAreaError, 'closed', (i,)
 
 
-def fail(key, *args):
-    # raises the error key names, or returns where the values turn out fine (a bool for an int)
-    e = _int(key, args)
-    if e:
-        key, args = e
-        raise (TypeError if key in ('int', 'buffer', 'numbers') else AttributeError if key == 'unloaded' else
-               OverflowError if key == 'overflow' else SharedAreaError)(_MSG[key] % args)
+def which(key, args):
+    # then (type, message key, values) of any other error key names; None where the values are fine
+    # after all
+    if key == 'chk':  # (area, pos, n): which of the checks in SharedArea._chk failed
+        a, pos, n = args
+        if not 0 <= pos < a.size:
+            return SharedAreaError, 'pos', (a.id, pos, a.size - 1)
+        if pos + n > a.size:
+            return SharedAreaError, 'end', (a.id, n, pos, a.size)
+    elif key == 'length':  # (area, length)
+        if args[1] < 0:
+            return SharedAreaError, key, (args[0].id, args[1])
+    elif key == 'spec':  # (spec, what is wrong with it, values)
+        return SharedAreaError, args[1], ('bad sharedarea spec %r: ' % args[0],) + args[2:]
+    elif key != 'get':  # (and an int that is one is fine: a bool)
+        return (TypeError if key in ('buffer', 'numbers') else AttributeError if key == 'unloaded' else
+                OverflowError if key == 'overflow' else SharedAreaError), key, args

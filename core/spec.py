@@ -1,27 +1,9 @@
 # Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...).
-# Returns a dict of the keys given; add() then asks the port for that kind of memory.
-from .area import SharedAreaError
+# Returns a dict of the keys given; add() then asks the port for that kind of memory. A bad spec fails
+# with fail('spec', spec, what is wrong, values): the messages are in .errors.
+from .area import fail
 
 _KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
-# what is wrong with a bad spec (loaded only with this part, unlike the core's messages in .errors)
-_WHY = {
-    'num': '%s=%r is not a number (%s)',
-    'big': '%s=%s is too big',
-    'blank': 'empty',
-    'key': 'unknown key %r (keys: %s)',
-    'twice': '%s given twice',
-    'novalue': '%s has no value',
-    'both': '%s and %s cannot be combined',
-    'zero': '%s must be more than 0',
-    'disagree': 'pages=%d (%d bytes) and size=%d disagree',
-    'offset': 'offset= needs file= or fd=',
-    'nosize': '%s= needs size=',
-    'what': 'give pages=, size=, file=, fd= or ptr=',
-}
-
-
-def _bad(spec, why, *args):
-    raise SharedAreaError('bad sharedarea spec %r: ' % spec + _WHY[why] % args)
 
 
 def _num(spec, k, v):
@@ -31,10 +13,10 @@ def _num(spec, k, v):
     d = v[2:] if h else v
     ok = '0123456789abcdefABCDEF' if h else '0123456789'
     if not d or any(c not in ok for c in d):
-        _bad(spec, 'num', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal')
+        fail('spec', spec, 'num', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal')
     # more than 2**60 is no memory anyone has; checked on the digits so small boards need no big ints
     if len(d.lstrip('0')) > (15 if h else 18):
-        _bad(spec, 'big', k, v)
+        fail('spec', spec, 'big', k, v)
     return int(d, 16 if h else 10)
 
 
@@ -42,33 +24,38 @@ def parse(spec, page):
     if spec.isdigit():
         spec = 'pages=' + spec
     if not spec:
-        _bad(spec, 'blank')
+        fail('spec', spec, 'blank')
     kv = {}
     for part in spec.split(','):
         k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
         if k not in _KEYS:
-            _bad(spec, 'key', k, ' '.join(_KEYS))
+            fail('spec', spec, 'key', k, ' '.join(_KEYS))
         if k in kv:
-            _bad(spec, 'twice', k)
+            fail('spec', spec, 'twice', k)
         if not v:
-            _bad(spec, 'novalue', k)
+            fail('spec', spec, 'novalue', k)
         kv[k] = v if k == 'file' else _num(spec, k, v)
+    return _rules(spec, kv, page)
+
+
+def _rules(spec, kv, page):
+    # the keys given, taken together
     src = [k for k in ('file', 'fd', 'ptr') if k in kv]
     if len(src) > 1:
-        _bad(spec, 'both', src[0], src[1])
+        fail('spec', spec, 'both', src[0], src[1])
     for k in ('pages', 'size'):
         if kv.get(k) == 0:
-            _bad(spec, 'zero', k)
+            fail('spec', spec, 'zero', k)
     if 'pages' in kv:
         n = kv['pages'] * page
         if kv.setdefault('size', n) != n:
-            _bad(spec, 'disagree', kv['pages'], n, kv['size'])
+            fail('spec', spec, 'disagree', kv['pages'], n, kv['size'])
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
-        _bad(spec, 'offset')
+        fail('spec', spec, 'offset')
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
-        _bad(spec, 'nosize', src[0])
+        fail('spec', spec, 'nosize', src[0])
     if not src and 'size' not in kv:
-        _bad(spec, 'what')
+        fail('spec', spec, 'what')
     return kv
 
 
@@ -76,7 +63,7 @@ def memory(spec, port):
     # the port's memory for a spec string
     kv = parse(spec, port.PAGE_SIZE)
     if ('file' in kv or 'fd' in kv) and not hasattr(port, 'file'):
-        raise SharedAreaError('file= and fd= areas need mmap, which MicroPython does not have')
+        fail('nommap')
     if 'file' in kv:
         return port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
     if 'fd' in kv:

@@ -67,11 +67,15 @@ except ImportError:
 
 
 def on_load(part):
-    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py)
+    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py); on the
+    # smallest boards spec brings fixed.py (ptr=) along, loaded here at the top of a program rather than
+    # from inside add(), too deep for the micro:bit's C stack
     if part in ('locks', 'extra') and not hasattr(One, 'wait'):
         from . import one
         for k in ('w', 'end', 'rl', 'wl', 'wait'):
             setattr(One, k, getattr(one, k))
+    if part == 'spec' and TINY:
+        from . import fixed  # noqa: F401
 
 
 def anon(size):

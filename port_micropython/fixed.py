@@ -1,7 +1,7 @@
 # ptr= areas: fixed-address memory, through uctypes where the port has it, else machine.mem8 (the
 # micro:bit), indexable byte by byte, without slices or the buffer protocol, so the core goes byte by
 # byte on it (Mem.ix).
-from ..area import SharedAreaError
+from ..area import fail
 from . import Mem
 
 
@@ -24,7 +24,7 @@ class At:
 
 def ptr(addr, size):
     if not addr:
-        raise SharedAreaError('ptr=0 is a NULL pointer')
+        fail('null')
     try:
         import uctypes
     except ImportError:

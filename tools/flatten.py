@@ -131,16 +131,19 @@ def _imp(m, pkg, shared=False):
             return '%sraise ImportError' % ind  # never runs on the board
         if shared and flat in AT_IMPORT and not ind and all(n == a for n, a in pairs):
             return ''  # at the top of a module in sharedarea's namespace, from one there: the names are there
-        return ind + '_m_=_ld(%r)\n' % flat + ''.join('%s%s=_m_.%s\n' % (ind, a, n) for n, a in pairs).rstrip()
+        # (from a module of the import: its namespace is there already, and a lookup is no call, so
+        # it costs no C stack in a part loaded from inside calls)
+        get = ('_NS[%r]' if flat in AT_IMPORT else '_ld(%r)') % flat
+        return ind + '_m_=%s\n' % get + ''.join('%s%s=_m_.%s\n' % (ind, a, n) for n, a in pairs).rstrip()
     out = []
     for n, a in pairs:  # from . import module [as y] / from . import name_of_the_package
         if n in NAMES:
             if NAMES[n] is None:
                 out.append('%sraise ImportError' % ind)
             else:
-                out.append('%s%s=_ld(%r)' % (ind, a, NAMES[n]))
+                out.append(('%s%s=_NS[%r]' if NAMES[n] in AT_IMPORT else '%s%s=_ld(%r)') % (ind, a, NAMES[n]))
         else:
-            out.append('%s%s=_ld(%r).%s' % (ind, a, pkg, n))
+            out.append(('%s%s=_NS[%r].%s' if pkg in AT_IMPORT else '%s%s=_ld(%r).%s') % (ind, a, pkg, n))
     return '\n'.join(out)
 
 
@@ -151,7 +154,7 @@ VALUES = {'TINY': True}
 # tables of messages (a dict of strings at module level, looked up as NAME[key]): on the board they stay
 # in a data file sa_FILE, a line "key<tab>message" each, and NAME becomes a function that reads the one
 # asked for (NAME(key)), so they take no heap until an error is raised
-TABLES = {'_MSG': 'msg', '_WHY': 'why'}
+TABLES = {'_MSG': 'msg'}
 _READER = """def %s(k):
     f = open('sa_%s')
     while 1:
@@ -246,12 +249,12 @@ def flatten(src, pkg='init', shared=False, tables=None):
 # in any scope). They are renamed everywhere at once: as names, attributes, keyword arguments, and as
 # whole strings (getattr/setattr lists, error keys). ROM: names of the micro:bit firmware's table
 # (measured: after a soft reset, micropython.qstr_info(1) lists none of them once used).
-INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '_FMT', '_KEYS', '_MSG', '_WHY',
-            '_adder', '_areas', '_b', '_bad', '_chk', '_fit', '_flat', '_fn', '_get', '_lock', '_m_', '_make',
+INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '_FMT', '_KEYS', '_MSG',
+            '_adder', '_areas', '_b', '_chk', '_fit', '_flat', '_fn', '_get', '_lock', '_m_', '_make',
             '_mem', '_n', '_num', '_op', '_port', '_put', '_rd', '_reader', '_s', '_view', '_wd', '_writer',
             '_ix', 'At', 'anon', 'bind', 'bump', 'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make',
             'method', 'memory', 'mem', 'part', 'parts', 'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty',
-            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject')
+            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which')
 ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
        'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
        'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
@@ -328,11 +331,16 @@ _BODY = """ %(g)s
 # namespace (on the board a namespace costs a dict, a class over it and the lines that copy names from
 # one to the other: a few hundred bytes), and _ld gives one class over it for all three. (The loader's
 # names are one letter, those in the firmware's table of names: a, b, c, f, g, n.)
-LOADER = ("import gc\n_NS={}\ndef _ld(a):\n if a in _NS:\n  return _NS[a]\n" +
-          _BODY % {'g': "g={'_ld':_ld}", 'm': 'a'} + " c=_NS[a]=type(a,(),g)\n return c\n"
-          "g=globals()\nc=type('sharedarea',(),g)\n"
-          "for a in %s:\n  _NS[a]=c\n" + (' ' + _BODY.replace(' %(g)s\n', '', 1)).replace('\n ', '\n  ') % {'m': 'a'} +
-          "del a,c,f,g,n\n")
+LD = ("import gc\n_NS={}\ndef _ld(a):\n if a in _NS:\n  return _NS[a]\n" +
+      _BODY % {'g': "g={'_ld':_ld,'_NS':_NS}", 'm': 'a'} + " c=_NS[a]=type(a,(),g)\n return c\n"
+      "g=globals()\nc=type('sharedarea',(),g)\n")
+LOOP = "for a in %s:\n  _NS[a]=c\n" + (' ' + _BODY.replace(' %(g)s\n', '', 1)).replace('\n ', '\n  ') % {'m': 'a'}
+LOADER = LD + LOOP + "del a,c,f,g,n\n"
+
+
+def loop(parts):
+    # the loader's loop for these parts (the heap table measures them one by one)
+    return LOOP.replace('%s', repr(tuple(parts)))
 
 
 def _units(src, limit=LIMIT):
@@ -399,7 +407,7 @@ def build(dest=None):
         put('sa_' + flat, ''.join('%04d' % len(p) + p for p in ps))
     for name, msgs in sorted(tables.items()):
         put('sa_' + name, ''.join('%s\t%s\n' % (table.get(k, k), v) for k, v in msgs.items()))
-    text = LOADER % repr(AT_IMPORT + ('init',))
+    text = LOADER.replace('%s', repr(AT_IMPORT + ('init',)))
     compile(text, 'sharedarea.py', 'exec')
     put('sharedarea.py', text)
     return made

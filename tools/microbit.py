@@ -233,22 +233,23 @@ def _free(repl):
 
 
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
-# (what, code run first in a fresh heap, code measured): each row after a soft reset. First each module
-# on its own (after those it needs), loaded at the REPL with flatten's loader; then what a program sees.
-LD = flatten.LOADER.split('for a,g in')[0]  # gc, _NS and _ld, as sharedarea.py defines them
-NEEDS_FIRST = {'area': (), 'port': ('area',), 'init': ('area', 'port'), 'one': ('area', 'port'),
-               'fixed': ('area', 'port'), 'names': ()}
-HEAP_ROWS = tuple(
-    ('module sa_%s alone%s' % (m, ' (after %s)' % ', '.join('sa_' + d for d in NEEDS_FIRST.get(m, ('area',)))
-                                 if NEEDS_FIRST.get(m, ('area',)) else ''),
-     LD + ''.join("_ld('%s')\n" % d for d in NEEDS_FIRST.get(m, ('area',))), "_ld('%s')" % m)
-    for m in ('area', 'port', 'init', 'errors', 'ints', 'locks', 'one', 'extra', 'spec', 'names', 'fixed')
-) + (
+IMPORTED = flatten.AT_IMPORT + ('init',)  # what `import sharedarea` runs, in that order, into one namespace
+# (what, code run first in a fresh heap, code measured): each row after a soft reset. First the import
+# module by module (flatten's loader, run at the REPL up to that module), then what a program sees: the
+# import, an area, each part loaded after them, and parts together.
+HEAP_ROWS = (
     ('boot: nothing imported', '', 'pass'),
-    ('`import sharedarea` (sa_area, sa_port, sa_init)', '', 'import sharedarea'),
+) + tuple(
+    ('%s sa_%s%s' % ('+' if i else 'import:', m, ' (and the loader)' if not i else ''),
+     flatten.LD + (flatten.loop(IMPORTED[:i]) if i else ''), (flatten.LD if not i else '') + flatten.loop([m]))
+    for i, m in enumerate(IMPORTED)
+) + (
+    ('`import sharedarea` (%s)' % ', '.join('sa_' + m for m in IMPORTED), '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-) + tuple(("+ load('%s')" % p, 'import sharedarea\n' + AREA, 'sharedarea.load(%r)' % p)
-          for p in ('ints', 'locks', 'extra', 'errors', 'spec', 'names'))
+) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import sharedarea\n' + AREA,
+           ''.join('sharedarea.load(%r)\n' % p for p in ps))
+          for ps in (('ints',), ('locks',), ('extra',), ('errors',), ('spec',), ('names',), ('ints', 'locks'),
+                     ('ints', 'errors'), ('ints', 'locks', 'errors'), ('ints', 'locks', 'extra')))
 
 
 def heap(repl):
@@ -288,6 +289,7 @@ UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\ndef skip(why):\n raise 
         ('need_memoryview', "def need_memoryview():\n skip('needs memoryview, which this firmware does not have')\n"),
         ('raises', "def raises(exc,fn,*args):\n try:\n  fn(*args)\n except exc as e:\n  return e\n"
                    " raise AssertionError('%r did not raise %r'%(args,exc))\n"),
+        ('address_of', "def address_of(b):\n from machine import mem32\n return mem32[id(b)+12]\n"),
         ('sleep_ms', "from utime import sleep_ms\n"), ('ticks_ms', "from utime import ticks_ms\n"))
 # imports of what the micro:bit cannot have, and why (the test is skipped with this reason)
 MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this firmware does not have'}
@@ -374,7 +376,9 @@ def run_test(repl, imports, pre, name, text):
     repl.reset()
     for i, unit in enumerate(units + body):
         for _ in range(3):
-            out, err = repl.run(unit, timeout=60)
+            # each ends with a collection, so the next is compiled in a clean heap: the firmware's parser
+            # does not collect when it runs short (it fails), and garbage of the last statement is in its way
+            out, err = repl.run(unit + ('\ngc.collect()' if i else ''), timeout=60)
             if 'SyntaxError' not in err:
                 break
             repl.resent += 1  # the UART dropped a byte of it: it did not run, so it is sent again
@@ -392,9 +396,7 @@ def run_test(repl, imports, pre, name, text):
         if err:
             where = ('statement %d of the test: ' % (i - len(units) + 1)) if i >= len(units) else ''
             return 'FAIL', '%s%s\n%s' % (where, unit.strip(), err.strip())
-        # a collection before the next statement is compiled: the firmware's parser runs out of heap
-        # where the garbage of the last statement is still in the way (it does not collect by itself then)
-        repl.run('gc.collect()')
+        repl.run('gc.collect()')  # and once more, without the code of the last statement, now garbage
     return 'PASS', ''
 
 

@@ -29,6 +29,21 @@ def raises(exc, fn, *args):
     raise AssertionError('%s%r did not raise %s' % (getattr(fn, '__name__', fn), args, exc.__name__))
 
 
+def address_of(buf):
+    # the address of a bytearray's bytes, for a ptr= area over memory the test owns
+    try:
+        import uctypes
+        return uctypes.addressof(buf)
+    except ImportError:
+        pass
+    try:
+        import ctypes
+    except ImportError:  # no uctypes (the micro:bit): the bytearray object holds its bytes' address 12 bytes in
+        from machine import mem32
+        return mem32[id(buf) + 12]
+    return ctypes.addressof((ctypes.c_char * len(buf)).from_buffer(buf))
+
+
 def need_memoryview():
     try:
         memoryview(b'')

@@ -3,7 +3,7 @@
 # strings as well. They run on every other runtime too.
 import sharedarea
 from sharedarea import SharedAreaError
-from sa_testutil import raises
+from sa_testutil import address_of, raises
 
 
 def area(pages=1):
@@ -104,3 +104,13 @@ def test_small_close():
     sharedarea.close(i)
     sharedarea.close(i)  # twice is fine
     raises(SharedAreaError, sharedarea.get, i)
+
+
+def test_small_ptr_area():
+    # an area over fixed-address memory: here a bytearray's, seen both ways (machine.mem8 on the micro:bit)
+    b = bytearray(16)
+    a = sharedarea.get(sharedarea.add('ptr=%d,size=16' % address_of(b)))
+    a.write(2, b'hi')
+    assert b[2:4] == b'hi' and a.size == 16
+    b[5] = 7
+    assert a.read(4, 3) == b'\x00\x07\x00'
