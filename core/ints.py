@@ -21,10 +21,9 @@ def _op(self, pos, w, v=None, add=False):
     # without the buffer protocol) go byte by byte and allocate nothing.
     b = self._chk(pos, w)
     s = self._s
-    by = w < 4 or self._ix
     t = s.r() if v is None else s.w()
     try:
-        if by:
+        if w < 4 or self._ix:
             o = 0
             for i in range(pos + w - 1, pos - 1, -1):
                 o = o << 8 | b[i]
@@ -32,7 +31,7 @@ def _op(self, pos, w, v=None, add=False):
             o = unpack_from(_FMT[w], b, pos)[0]
         if v is not None:
             o = (o + v if add else v) & (1 << w * 8) - 1
-            if by:
+            if w < 4 or self._ix:
                 for i in range(w):
                     b[pos + i] = o >> i * 8 & 255
             else:

@@ -149,8 +149,10 @@ def _imp(m, pkg, shared=False):
 
 # tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
 KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False}
-# values known on the micro:bit, put in place of the expression assigned (the flat build is its build)
+# values known on the micro:bit, put in place of the expression assigned (the flat build is its build);
+# and attributes known there: every area goes byte by byte (TINY), so the slice and struct paths go
 VALUES = {'TINY': True}
+ATTRS = {'_ix': True}
 # tables of messages (a dict of strings at module level, looked up as NAME[key]): on the board they stay
 # in a data file sa_FILE, a line "key<tab>message" each, and NAME becomes a function that reads the one
 # asked for (NAME(key)), so they take no heap until an error is raised
@@ -178,7 +180,7 @@ class _Known(ast.NodeTransformer):
 
     def visit_If(self, node):
         self.generic_visit(node)
-        v = KNOWN.get(ast.unparse(node.test))
+        v = node.test.value if isinstance(node.test, ast.Constant) else KNOWN.get(ast.unparse(node.test))
         if v is None:
             return node
         return (node.body if v else node.orelse) or ast.Pass()
@@ -198,6 +200,20 @@ class _Known(ast.NodeTransformer):
     def visit_Name(self, node):
         if isinstance(node.ctx, ast.Load) and node.id in VALUES:
             return ast.Constant(VALUES[node.id])
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and node.attr in ATTRS:
+            return ast.Constant(ATTRS[node.attr])
+        return node
+
+    def visit_BoolOp(self, node):
+        # x or True, with x a comparison (no side effect): True
+        self.generic_visit(node)
+        if (isinstance(node.op, ast.Or) and any(isinstance(v, ast.Constant) and v.value is True for v in node.values)
+                and all(isinstance(v, (ast.Compare, ast.Constant)) for v in node.values)):
+            return ast.Constant(True)
         return node
 
     def visit_IfExp(self, node):
