@@ -282,7 +282,7 @@ def heap_table(rows):
 
 # what the tests use of sa_testutil, for a board without threads or pytest (the board cannot compile all
 # of sa_testutil next to the library)
-UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\ndef skip(why):\n raise SkipTest(why)\n"),
+UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\n"), ('skip', "def skip(why):\n raise SkipTest(why)\n"),
         ('need_threads', "def need_threads():\n skip('needs threads (_thread): this firmware has none')\n"),
         ('run_threads', "def run_threads(*a):\n need_threads()\n"),
         ('start_thread', "def start_thread(*a):\n need_threads()\n"),
@@ -320,14 +320,14 @@ def split_tests(path):
 
 
 def helpers(pre, text):
-    # the helpers the test uses (of UTIL and of the module's own), in order, as sources
-    used, want, grew = set(), [text], True
+    # the helpers the test uses (of UTIL and of the module's own), in order, as sources: only those its
+    # code (not its comments) names, and those they name, as each costs heap on the board
+    used, want, grew = set(), [flatten.strip(textwrap.dedent(text))], True
     every = [([n], t) for n, t in UTIL] + pre
     while grew:
         grew = False
         for names, body in every:
-            if body not in used and (names[0] == 'SkipTest' or any(
-                    re.search(r'\b%s\b' % n, ''.join(want)) for n in names)):
+            if body not in used and any(re.search(r'\b%s\b' % n, ''.join(want)) for n in names):
                 used.add(body)
                 want.append(body)
                 grew = True
