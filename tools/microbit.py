@@ -246,7 +246,8 @@ HEAP_ROWS = (
 ) + (
     ('`import sharedarea` (%s)' % ', '.join('sa_' + m for m in IMPORTED), '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import sharedarea\n' + AREA,
+) + tuple(("+ load(%s)%s" % (', '.join(map(repr, ps)), ' (with fixed.py, for ptr=)' if ps == ('spec',) else ''),
+           'import sharedarea\n' + AREA,
            ''.join('sharedarea.load(%r)\n' % p for p in ps))
           for ps in (('ints',), ('locks',), ('extra',), ('errors',), ('spec',), ('names',), ('ints', 'locks'),
                      ('ints', 'errors'), ('ints', 'locks', 'errors'), ('ints', 'locks', 'extra')))
@@ -363,7 +364,9 @@ def needs(text, pre=()):
 def run_test(repl, imports, pre, name, text):
     # ('PASS' | 'FAIL' | 'SKIP', detail) of one test function, in a fresh heap: the library first (it fits
     # only into a fresh heap) with the parts the test uses, then its imports and helpers, then its body
-    # statement by statement (as in the function: its locals are the REPL's globals here)
+    # (as in the function: its locals are the REPL's globals here): all at once where it compiles there,
+    # else again, in a fresh heap, statement by statement, which takes less heap at once but leaves the
+    # heap more cut up between the statements
     for mod, why in MISSING.items():
         if mod in imports:
             return 'SKIP', why
@@ -373,8 +376,19 @@ def run_test(repl, imports, pre, name, text):
     parts = needs(text, pre)
     units = (['import gc,sharedarea'] + ['sharedarea.load(%r)' % p for p in parts] +
              [flatten.strip(imports)] + [flatten.strip(h) for h in helpers(pre, text)])
+    res = _run(repl, units, parts, ['\n'.join(body)])
+    if len(body) > 1 and res[0] == 'SKIP' and '(the test:' in res[1]:
+        res = _run(repl, units, parts, body)
+    return res
+
+
+def _run(repl, units, parts, body):
+    # run_test's work: units, then the test's body in pieces (statements, or all of it as one)
     repl.reset()
     for i, unit in enumerate(units + body):
+        k = i - len(units) + 1  # the piece of the body, from 1
+        what = ('the test' if len(body) == 1 else 'statement %d of the test' % k) if k > 0 else (
+            'the library with %s' % (', '.join(parts) or 'no part') if i <= len(parts) else 'its helpers')
         for _ in range(3):
             # each ends with a collection, so the next is compiled in a clean heap: the firmware's parser
             # does not collect when it runs short (it fails), and garbage of the last statement is in its way
@@ -385,17 +399,14 @@ def run_test(repl, imports, pre, name, text):
         last = err.strip().splitlines()[-1] if err.strip() else ''
         if 'MemoryError' in last:
             # the capability this board lacks here is heap: the test does not fit next to the library
-            where = ('statement %d of the test' % (i - len(units) + 1) if i >= len(units) else
-                     'the library with %s' % (', '.join(parts) or 'no part') if i <= len(parts) else 'its helpers')
-            return 'SKIP', 'needs more heap than the micro:bit has (%s: %s)' % (where, last)
+            return 'SKIP', 'needs more heap than the micro:bit has (%s: %s)' % (what, last)
         if 'maximum recursion depth' in last:
             # or C stack (1.8 KB): a part loaded from deep inside calls (%s)
             return 'SKIP', 'needs more C stack than the micro:bit has (a part loaded inside calls: %s)' % last
         if last.startswith('SkipTest'):
             return 'SKIP', last[10:]
         if err:
-            where = ('statement %d of the test: ' % (i - len(units) + 1)) if i >= len(units) else ''
-            return 'FAIL', '%s%s\n%s' % (where, unit.strip(), err.strip())
+            return 'FAIL', '%s: %s\n%s' % (what, unit.strip(), err.strip())
         repl.run('gc.collect()')  # and once more, without the code of the last statement, now garbage
     return 'PASS', ''
 
