@@ -31,15 +31,14 @@ def add(spec):
         mem = _port.anon(spec * PAGE_SIZE)
     else:
         mem = _port.wrap(spec)
-    lk = _port.REGISTRY_LOCK  # None where there are no threads
-    if lk:
-        lk.acquire()
+    if _port.REGISTRY_LOCK:  # (None where there are no threads)
+        _port.REGISTRY_LOCK.acquire()
     try:
         i = len(_areas)
         _areas.append(SharedArea(i, mem))
     finally:
-        if lk:
-            lk.release()
+        if _port.REGISTRY_LOCK:
+            _port.REGISTRY_LOCK.release()
     return i
 
 

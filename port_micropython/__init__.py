@@ -67,15 +67,14 @@ except ImportError:
 
 
 def on_load(part):
-    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py); on the
-    # smallest boards spec brings fixed.py (ptr=) along, loaded here at the top of a program rather than
-    # from inside add(), too deep for the micro:bit's C stack
-    if part in ('locks', 'extra') and not hasattr(One, 'wait'):
-        from . import one
-        for k in ('w', 'end', 'rl', 'wl', 'wait'):
-            setattr(One, k, getattr(one, k))
-    if part == 'spec' and TINY:
-        from . import fixed  # noqa: F401
+    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py completes
+    # One), and spec asks for ptr (ptr= areas, fixed.py), loaded here at the top of a program rather than
+    # from inside add(), which would be too deep for the micro:bit's C stack
+    global ptr
+    if part in ('locks', 'extra'):
+        from . import one  # noqa: F401
+    if part == 'spec':
+        from .fixed import ptr
 
 
 def anon(size):
@@ -90,7 +89,3 @@ def wrap(obj):
     obj[0] = obj[0]  # a read-only buffer (a view of bytes) raises TypeError here, before any area exists
     return Mem(obj, len(obj), obj)
 
-
-def ptr(addr, size):
-    from .fixed import ptr
-    return ptr(addr, size)

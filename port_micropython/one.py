@@ -1,8 +1,9 @@
 # The single-thread sync's parts for locks and waiting (see Mem in __init__.py): plain functions, put
-# on Mem by load() with the parts locks and extra.
+# on it (One) when this loads, with the part locks or extra.
 import time
 
 from ..area import fail
+from . import One
 
 
 def wait(self, freq, timeout):
@@ -41,3 +42,6 @@ def end(self):
     else:
         return False
     return True
+
+
+One.w, One.end, One.rl, One.wl, One.wait = w, end, rl, wl, wait

@@ -148,11 +148,12 @@ def _imp(m, pkg, shared=False):
 
 
 # tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
-KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False}
+KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False,
+         "hasattr(_port, 'on_load')": True}
 # values known on the micro:bit, put in place of the expression assigned (the flat build is its build);
 # and attributes known there: every area goes byte by byte (TINY), so the slice and struct paths go
 VALUES = {'TINY': True}
-ATTRS = {'_ix': True}
+ATTRS = {'_ix': True, 'REGISTRY_LOCK': None}  # (and no threads)
 # tables of messages (a dict of strings at module level, looked up as NAME[key]): on the board they stay
 # in a data file sa_FILE, a line "key<tab>message" each, and NAME becomes a function that reads the one
 # asked for (NAME(key)), so they take no heap until an error is raised
@@ -180,9 +181,12 @@ class _Known(ast.NodeTransformer):
 
     def visit_If(self, node):
         self.generic_visit(node)
-        v = node.test.value if isinstance(node.test, ast.Constant) else KNOWN.get(ast.unparse(node.test))
-        if v is None:
-            return node
+        if isinstance(node.test, ast.Constant):
+            v = bool(node.test.value)
+        else:
+            v = KNOWN.get(ast.unparse(node.test))
+            if v is None:
+                return node
         return (node.body if v else node.orelse) or ast.Pass()
 
     def visit_Assign(self, node):
@@ -238,8 +242,11 @@ class _Known(ast.NodeTransformer):
         return node
 
     def visit_Try(self, node):
-        # a try whose body imports a module the board does not get fails there: its handler runs
+        # a try whose body imports a module the board does not get fails there: its handler runs; and a
+        # try with nothing left to do finally (and no handler) is its body
         self.generic_visit(node)
+        if not node.handlers and all(isinstance(st, ast.Pass) for st in node.finalbody):
+            return node.body
         for st in node.body:
             if isinstance(st, ast.ImportFrom) and st.level and NAMES.get((st.module or '').split('.')[-1], 0) is None:
                 return node.handlers[0].body
@@ -251,7 +258,13 @@ def flatten(src, pkg='init', shared=False, tables=None):
     # gets the TABLES found ({file: {key: message}})
     # sharedarea.load() imports a part by name; on the board a part is loaded by _ld
     src = src.replace("getattr(__import__(__name__ + '.' + p), p)", "_ld(p)")
-    src = ast.unparse(_Known(tables).visit(ast.parse(src)))
+    tree = _Known(tables).visit(ast.parse(src))
+    for node in ast.walk(tree):  # the pass statements folding left beside others
+        for field in ('body', 'orelse', 'finalbody'):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and len(block) > 1:
+                setattr(node, field, [st for st in block if not isinstance(st, ast.Pass)] or block[:1])
+    src = ast.unparse(tree)
     out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg, shared), src)
     out = minify(strip(out))
     compile(out, '<flat>', 'exec')  # a rewrite that breaks the syntax fails here, not on the board
