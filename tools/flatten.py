@@ -149,11 +149,13 @@ def _imp(m, pkg, shared=False):
 
 # tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
 KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False,
-         "hasattr(_port, 'on_load')": True}
+         "hasattr(_port, 'on_load')": True,
+         # write() of another buffer type: extra's _flat gives it back as it is where there is no memoryview
+         'type(data) is not bytes and type(data) is not bytearray': False}
 # values known on the micro:bit, put in place of the expression assigned (the flat build is its build);
 # and attributes known there: every area goes byte by byte (TINY), so the slice and struct paths go
 VALUES = {'TINY': True}
-ATTRS = {'_ix': True, 'REGISTRY_LOCK': None}  # (and no threads)
+ATTRS = {'_ix': True, 'REGISTRY_LOCK': None, 'bind': None}  # (and no threads, no compiled ops)
 # tables of messages (a dict of strings at module level, looked up as NAME[key]): on the board they stay
 # in a data file sa_FILE, a line "key<tab>message" each, and NAME becomes a function that reads the one
 # asked for (NAME(key)), so they take no heap until an error is raised
@@ -262,8 +264,8 @@ def flatten(src, pkg='init', shared=False, tables=None):
     for node in ast.walk(tree):  # the pass statements folding left beside others
         for field in ('body', 'orelse', 'finalbody'):
             block = getattr(node, field, None)
-            if isinstance(block, list) and len(block) > 1:
-                setattr(node, field, [st for st in block if not isinstance(st, ast.Pass)] or block[:1])
+            if isinstance(block, list) and (len(block) > 1 or field == 'orelse'):
+                setattr(node, field, [st for st in block if not isinstance(st, ast.Pass)] or block[:field != 'orelse'])
     src = ast.unparse(tree)
     out = re.sub(r'(?m)^([ \t]*)from (\.+)([\w.]*) import (.*)$', lambda m: _imp(m, pkg, shared), src)
     out = minify(strip(out))
@@ -283,7 +285,7 @@ INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '
             '_mem', '_n', '_num', '_op', '_port', '_put', '_rd', '_reader', '_s', '_view', '_wd', '_writer',
             '_ix', 'At', 'anon', 'bind', 'bump', 'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make',
             'method', 'memory', 'mem', 'part', 'parts', 'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty',
-            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which')
+            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'fail')
 ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
        'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
        'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
@@ -302,6 +304,25 @@ def _words(src):
             out.append(t.string)
         elif t.type == tokenize.STRING and re.fullmatch(r"'\w+'", t.string):
             out.append(t.string[1:-1])
+    return out
+
+
+def unused(texts):
+    # the texts less their private top-level functions and names that no text uses (any more: folding
+    # the board's known values leaves some, as extra's _flat, behind)
+    words = [w for t in texts for w in _words(t)]
+    out = []
+    for text in texts:
+        tree = ast.parse(text)
+        lines = text.splitlines(True)
+        drop = set()
+        for node in tree.body:
+            name = (node.name if isinstance(node, ast.FunctionDef) else node.targets[0].id
+                    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    else None)
+            if name and name[:1] == '_' and name[:2] != '__' and words.count(name) == 1:
+                drop.update(range(node.lineno - 1, node.end_lineno))
+        out.append(''.join(ln for i, ln in enumerate(lines) if i not in drop))
     return out
 
 
@@ -427,6 +448,7 @@ def build(dest=None):
     for rel, flat, pkg in SOURCES:
         with open(os.path.join(ROOT, rel)) as f:
             texts.append(flatten(f.read(), pkg, flat in AT_IMPORT + ('init',), tables))
+    texts = unused(texts)
     table = renames(texts + [LOADER])
     for (rel, flat, pkg), text in zip(SOURCES, texts):
         ps = pieces(rename(text, table), LIMIT if flat in AT_IMPORT + ('init',) else LATER)
