@@ -24,12 +24,12 @@ def fail(key, *args):
     # returns. Where .errors cannot load at that moment (the micro:bit, short of heap or C stack), the
     # error is raised with its type and the key and values instead of a message.
     try:
-        from .errors import _MSG, first, which
+        from .errors import _MSG, first, other, which
     except (MemoryError, RuntimeError, OSError):  # no heap, C stack or file for the messages: the type, the values
         raise (AttributeError if key == 'unloaded' else OverflowError if key == 'overflow' else TypeError if key in (
             'int', 'buffer', 'numbers') or key in ('chk', 'length', 'get') and not isinstance(args[1], int) else
             SharedAreaError)(key, *args)
-    e = first(key, args) or key != 'int' and which(key, args)  # (one after the other: see .errors)
+    e = first(key, args) or which(key, args) or other(key, args)  # (one after the other: see .errors)
     if e:
         raise e[0](_MSG[e[1]] % e[2])
 

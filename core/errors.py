@@ -1,7 +1,7 @@
 # The messages of the errors raised on the paths every program uses (the core's ops, add/get/close, the
 # MicroPython port), in one table that is loaded only when something fails: on the micro:bit their
-# texts would otherwise take a tenth of the heap at import. area.fail() raises what first() or which()
-# finds, with its message. (Two small functions called one after the other from area.fail, not one
+# texts would otherwise take a tenth of the heap at import. area.fail() raises what first(), which() or
+# other() finds, with its message. (Small functions called one after the other from area.fail, not one
 # function calling others: on the micro:bit the board compiles each in a little heap, and every call
 # level takes C stack, while an error is often raised a few levels deep already.)
 from .area import SharedAreaError
@@ -62,19 +62,22 @@ def first(key, args):
 
 
 def which(key, args):
-    # then (type, message key, values) of any other error key names; None where the values are fine
-    # after all
-    if key == 'chk':  # (area, pos, n): which of the checks in SharedArea._chk failed
+    # then (type, message key, values) when one of the checks in SharedArea._chk, or read's length,
+    # failed; None where the values are fine after all, or for another key
+    if key == 'chk':  # (area, pos, n)
         a, pos, n = args
         if not 0 <= pos < a.size:
             return SharedAreaError, 'pos', (a.id, pos, a.size - 1)
         if pos + n > a.size:
             return SharedAreaError, 'end', (a.id, n, pos, a.size)
-    elif key == 'length':  # (area, length)
-        if args[1] < 0:
-            return SharedAreaError, key, (args[0].id, args[1])
-    elif key == 'spec':  # (spec, what is wrong with it, values)
+    elif key == 'length' and args[1] < 0:  # (area, length)
+        return SharedAreaError, key, (args[0].id, args[1])
+
+
+def other(key, args):
+    # then (type, message key, values) of any other key (spec: the spec, what is wrong, values)
+    if key == 'spec':
         return SharedAreaError, args[1], ('bad sharedarea spec %r: ' % args[0],) + args[2:]
-    elif key != 'get':  # (and an int that is one is fine: a bool)
+    if key not in ('int', 'chk', 'length', 'get'):
         return (TypeError if key in ('buffer', 'numbers') else AttributeError if key == 'unloaded' else
                 OverflowError if key == 'overflow' else SharedAreaError), key, args

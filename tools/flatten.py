@@ -285,7 +285,7 @@ INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '
             '_mem', '_n', '_num', '_op', '_port', '_put', '_rd', '_reader', '_s', '_view', '_wd', '_writer',
             '_ix', 'At', 'anon', 'bind', 'bump', 'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make',
             'method', 'memory', 'mem', 'part', 'parts', 'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty',
-            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'fail')
+            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'other', 'fail')
 ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
        'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
        'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
@@ -396,25 +396,30 @@ def loop(parts):
 def _units(src, limit=LIMIT):
     # the module's top-level statements as source texts; a class too big for one piece is cut into the
     # class (as many of its first statements as fit) and one unit per further method: the def, then
-    # "Class.name=name" and "del name"
+    # "Class.name=name" and "del name". In parts loaded later every class is cut so, all its methods
+    # out: a def in a class compiles one level deeper, and such a part may load from inside calls, where
+    # the micro:bit's C stack has little left.
     lines = src.splitlines(True)
     out = []
     for node in ast.parse(src).body:
         text = ''.join(lines[node.lineno - 1:node.end_lineno])
-        if not isinstance(node, ast.ClassDef) or len(text) <= limit:
+        if not isinstance(node, ast.ClassDef) or len(text) <= limit and limit != LATER:
             out.append(text)
             continue
         head = ''.join(lines[node.lineno - 1:node.body[0].lineno - 1])
         rest = []
         for item in node.body:
             part = ''.join(lines[item.lineno - 1:item.end_lineno])
-            if not rest and (len(head) + len(part) <= limit or not isinstance(item, ast.FunctionDef)):
+            if not rest and (len(head) + len(part) <= limit and limit != LATER or not isinstance(item, ast.FunctionDef)):
                 head += part
             elif isinstance(item, ast.FunctionDef):
                 fn = ''.join(ln[1:] for ln in part.splitlines(True))  # stripped: one space per level
                 rest.append(fn + '%s.%s=%s\ndel %s\n' % (node.name, item.name, item.name, item.name))
             else:
                 raise ValueError('%s: a class statement after a moved method cannot be split' % node.name)
+        if len(head.splitlines()) == 1:  # nothing left in it: made by type(), no class body run (no call level)
+            bases = ''.join(ast.unparse(b) + ',' for b in node.bases)
+            head = '%s=type(%r,(%s),{})\n' % (node.name, node.name, bases)
         out.append(head)
         out.extend(rest)
     return out
