@@ -2,10 +2,14 @@
 INTS = ('read', 'write', 'inc', 'dec')  # as in .ints (not imported: the micro:bit loads parts one by one)
 
 
-def _fn(get, op, ret):
+_get = None  # sharedarea.get, once make() has run
+
+
+def _fn(op):
+    # (a closure over op alone: on the micro:bit each closed-over name costs heap, for each function)
     def f(id, *args):
-        r = getattr(get(id), op)(*args)
-        if ret:
+        r = getattr(_get(id), op)(*args)
+        if 'lock' not in op:  # uWSGI's rlock/wlock/unlock return nothing
             return r
     return f
 
@@ -13,11 +17,13 @@ def _fn(get, op, ret):
 def make(g, port):
     # g: the sharedarea module's namespace. Only the names of methods the class has, or can make, now:
     # on the micro:bit, those of the parts loaded (each function costs its heap)
+    global _get
+    _get = g['get']
     cls = g['SharedArea']
     for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
             k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
         if op in dir(cls) or op[-1] in '2468' and cls._make:
-            g['sharedarea_' + op] = _fn(g['get'], op, 'lock' not in op)
+            g['sharedarea_' + op] = _fn(op)
     for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
                       ('writelong', 'write64'), ('inclong', 'inc64')):
         if 'sharedarea_' + op in g:
