@@ -20,9 +20,10 @@ def make(g, port):
     global _get
     _get = g['get']
     cls = g['SharedArea']
+    has = dir(cls)
     for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
             k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
-        if op in dir(cls) or op[-1] in '2468' and cls._make:
+        if op in has or op[-1] in '2468' and cls._make:
             g['sharedarea_' + op] = _fn(op)
     for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
                       ('writelong', 'write64'), ('inclong', 'inc64')):

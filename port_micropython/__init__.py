@@ -6,10 +6,6 @@ import gc
 from ..area import fail
 
 try:
-    from machine import disable_irq, enable_irq
-except ImportError:
-    disable_irq = None
-try:
     from os import getenv  # the unix port has it; boards have no environment
 except ImportError:
     getenv = None
@@ -18,8 +14,8 @@ try:
 except NameError:
     _BUFS = (bytearray,)  # the micro:bit has no memoryview
 
-# the smallest boards (the micro:bit: about 10 KB of heap in all) get 256-byte pages and leave the
-# sharedarea_* names out of the import (sharedarea.names() makes them)
+# the smallest boards (the micro:bit: about 10 KB of heap in all) get 256-byte pages and load only the
+# parts a program asks for (sharedarea.load)
 TINY = gc.mem_free() + gc.mem_alloc() < 32768 or bool(getenv and getenv('SHAREDAREA_TINY'))  # (a test hook)
 PAGE_SIZE = 256 if TINY else 4096
 
@@ -31,9 +27,12 @@ class Mem:
     # held, so w() needs no check and end() finds nothing: builtins do (no code, no heap); load() then
     # brings the rest (one.py). threads.py has the other kind of sync.
     bind = None
-    r = w = done = staticmethod(disable_irq or int)  # int: no machine.disable_irq, nothing to switch off
-    if disable_irq:
-        done = staticmethod(enable_irq)
+    try:
+        from machine import disable_irq as r, enable_irq as done
+    except ImportError:  # no machine.disable_irq here: nothing to switch off
+        r = done = int
+    r = w = staticmethod(r)
+    done = staticmethod(done)
     end = staticmethod(bool)  # False: nothing held
 
     def __init__(self, buf, size, obj=None, ix=TINY):

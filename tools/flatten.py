@@ -308,8 +308,8 @@ def _words(src):
 
 
 def unused(texts):
-    # the texts less their private top-level functions and names that no text uses (any more: folding
-    # the board's known values leaves some, as extra's _flat, behind)
+    # the texts less their private (or INTERNAL) top-level functions and names that no text uses (any
+    # more: folding the board's known values leaves some, as extra's _flat or TINY, behind)
     words = [w for t in texts for w in _words(t)]
     out = []
     for text in texts:
@@ -320,7 +320,7 @@ def unused(texts):
             name = (node.name if isinstance(node, ast.FunctionDef) else node.targets[0].id
                     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                     else None)
-            if name and name[:1] == '_' and name[:2] != '__' and words.count(name) == 1:
+            if name and (name[:1] == '_' and name[:2] != '__' or name in INTERNAL) and words.count(name) == 1:
                 drop.update(range(node.lineno - 1, node.end_lineno))
         out.append(''.join(ln for i, ln in enumerate(lines) if i not in drop))
     return out
