@@ -281,11 +281,11 @@ def flatten(src, pkg='init', shared=False, tables=None):
 # whole strings (getattr/setattr lists, error keys). ROM: names of the micro:bit firmware's table
 # (measured: after a soft reset, micropython.qstr_info(1) lists none of them once used).
 INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '_FMT', '_KEYS', '_MSG',
-            '_adder', '_areas', '_b', '_chk', '_fit', '_flat', '_fn', '_get', '_lock', '_m_', '_make',
-            '_mem', '_n', '_num', '_op', '_port', '_put', '_rd', '_reader', '_s', '_view', '_wd', '_writer',
-            '_ix', 'At', 'anon', 'bind', 'bump', 'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make',
-            'method', 'memory', 'mem', 'part', 'parts', 'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty',
-            'buffer', 'on_load', 'w', 'overflow', 'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'other', 'fail')
+            '_areas', '_b', '_chk', '_fit', '_flat', '_fn', '_get', '_lock', '_m_', '_make', '_mem', '_n',
+            '_num', '_op', '_port', '_rd', '_s', '_view', '_wd', '_ix', 'At', 'anon', 'bind', 'bump',
+            'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make', 'memory', 'mem', 'part', 'parts',
+            'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty', 'buffer', 'on_load', 'w', 'overflow',
+            'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'other', 'fail')
 ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
        'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
        'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
@@ -410,7 +410,8 @@ def _units(src, limit=LIMIT):
         rest = []
         for item in node.body:
             part = ''.join(lines[item.lineno - 1:item.end_lineno])
-            if not rest and (len(head) + len(part) <= limit and limit != LATER or not isinstance(item, ast.FunctionDef)):
+            fits = len(head) + len(part) <= limit and limit != LATER
+            if not rest and (fits or not isinstance(item, ast.FunctionDef)):
                 head += part
             elif isinstance(item, ast.FunctionDef):
                 fn = ''.join(ln[1:] for ln in part.splitlines(True))  # stripped: one space per level
