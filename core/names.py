@@ -1,5 +1,9 @@
 # uWSGI's function names: sharedarea_<op>(id, ...) calls sharedarea.get(id).<op>(...).
-INTS = ('read', 'write', 'inc', 'dec')  # as in .ints (not imported: the micro:bit loads parts one by one)
+# the methods that have a function form (written out: on the micro:bit these are names it has anyway,
+# where names made up here would each be one more string on its heap)
+OPS = ('read', 'write', 'readfast', 'wait', 'update', 'memoryview', 'object', 'rlock', 'wlock', 'unlock', 'read8',
+       'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64', 'inc8', 'inc16', 'inc32', 'inc64',
+       'dec8', 'dec16', 'dec32', 'dec64')
 
 
 _get = None  # sharedarea.get, once make() has run
@@ -20,10 +24,8 @@ def make(g, port):
     global _get
     _get = g['get']
     cls = g['SharedArea']
-    has = dir(cls)
-    for op in ('read write readfast wait update memoryview object rlock wlock unlock ' + ' '.join(
-            k + str(w) for k in INTS for w in (8, 16, 32, 64))).split():
-        if op in has or op[-1] in '2468' and cls._make:
+    for op in OPS:
+        if hasattr(cls, op) or op[-1] in '2468' and cls._make:
             g['sharedarea_' + op] = _fn(op)
     for alias, op in (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'),
                       ('writelong', 'write64'), ('inclong', 'inc64')):
