@@ -96,7 +96,13 @@ def test_small_uwsgi_names():
     i = sharedarea.add(1)
     sharedarea.sharedarea_write(i, 0, b'ab')
     assert sharedarea.sharedarea_read(i, 0, 2) == b'ab'
-    assert sharedarea.sharedarea_readbyte(i, 0) == 97
+    raises(SharedAreaError, sharedarea.sharedarea_read, i + 1, 0)
+
+
+def test_small_uwsgi_int_names():
+    i = sharedarea.add(1)
+    sharedarea.sharedarea_write8(i, 1, -2)
+    assert sharedarea.sharedarea_readbyte(i, 1) == -2 and sharedarea.sharedarea_inc16(i, 0) == 0xfe01 - 0x10000
 
 
 def test_small_close():
