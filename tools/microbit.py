@@ -250,7 +250,8 @@ HEAP_ROWS = (
            'import sharedarea\n' + AREA,
            ''.join('sharedarea.load(%r)\n' % p for p in ps))
           for ps in (('ints',), ('locks',), ('extra',), ('errors',), ('spec',), ('names',), ('ints', 'locks'),
-                     ('ints', 'errors'), ('ints', 'locks', 'errors'), ('ints', 'locks', 'extra')))
+                     ('ints', 'errors'), ('locks', 'names'), ('ints', 'names'), ('ints', 'locks', 'errors'),
+                     ('ints', 'locks', 'extra')))
 
 
 def heap(repl):
