@@ -21,17 +21,18 @@ def fail(key, *args):
     # raises the error named key, worked out by .errors (loaded on the first failure): the checks on the
     # common path are one cheap condition each, and which part of it failed, and the message, are found
     # out there. For some keys .errors finds nothing wrong after all (a bool for an int) and this
-    # returns. Where .errors cannot load at that moment (the micro:bit, short of heap or C stack), the
-    # error is raised with its type and the key and values instead of a message.
+    # returns. Where .errors cannot load or work it out at that moment (the micro:bit, short of heap or C
+    # stack), the error is raised with its type and the key and values instead of a message.
     try:
         from .errors import _MSG, first, other, which
+        e = first(key, args) or which(key, args) or other(key, args)  # (one after the other: see .errors)
+        m = e and _MSG[e[1]] % e[2]
     except (MemoryError, RuntimeError, OSError):  # no heap, C stack or file for the messages: the type, the values
         raise (AttributeError if key == 'unloaded' else OverflowError if key == 'overflow' else TypeError if key in (
             'int', 'buffer', 'numbers') or key in ('chk', 'length', 'get') and not isinstance(args[1], int) else
             SharedAreaError)(key, *args)
-    e = first(key, args) or which(key, args) or other(key, args)  # (one after the other: see .errors)
     if e:
-        raise e[0](_MSG[e[1]] % e[2])
+        raise e[0](m)
 
 
 class SharedArea:
