@@ -133,3 +133,24 @@ def test_missing_emulator_or_firmware_is_a_clear_error(tmp_path):
     env = dict(os.environ, MICROBIT_FIRMWARE=str(tmp_path / 'none.hex'))
     p = subprocess.run([sys.executable, tool, 'test'], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and 'firmware-microbit-micropython' in p.stdout and 'none.hex' in p.stdout
+
+
+@pytest.mark.parametrize('broken', ['first', 'which'])
+def test_error_without_its_messages_keeps_its_type(monkeypatch, broken):
+    # where errors.py cannot work an error out (on the micro:bit: no heap or C stack left at that moment),
+    # the error still has its type, and the key and values in place of the message; the area is unchanged
+    import sharedarea
+    from sharedarea import SharedAreaError, errors
+
+    def no_stack(*args):
+        raise RuntimeError('maximum recursion depth exceeded')
+    a = sharedarea.get(sharedarea.add('size=16'))
+    a.write(0, b'ok')
+    monkeypatch.setattr(errors, broken, no_stack)
+    e = pytest.raises(SharedAreaError, a.read, 99).value
+    assert e.args[0] == 'chk' and e.args[1] is a and e.args[2] == 99
+    pytest.raises(TypeError, a.read, '0')
+    pytest.raises(OverflowError, a.write8, 0, 300)
+    pytest.raises(AttributeError, sharedarea.SharedArea.__getattr__, a, 'nosuch')
+    monkeypatch.undo()
+    assert a.read(0, 2) == b'ok' and 'outside' in str(pytest.raises(SharedAreaError, a.read, 99).value)
