@@ -250,8 +250,8 @@ HEAP_ROWS = (
            'import sharedarea\n' + AREA,
            ''.join('sharedarea.load(%r)\n' % p for p in ps))
           for ps in (('ints',), ('locks',), ('extra',), ('errors',), ('spec',), ('names',), ('ints', 'locks'),
-                     ('ints', 'errors'), ('locks', 'names'), ('ints', 'names'), ('ints', 'locks', 'errors'),
-                     ('ints', 'locks', 'extra')))
+                     ('ints', 'errors'), ('ints', 'extra'), ('locks', 'names'), ('ints', 'names'),
+                     ('ints', 'locks', 'errors'), ('ints', 'locks', 'extra')))
 
 
 def heap(repl):
