@@ -45,12 +45,15 @@ _MSG = {
 }
 
 
+_INTS = ('int', 'chk', 'length', 'get')  # the keys whose check is of an int first (first() and other())
+
+
 def first(key, args):
     # (type, message key, values) when the value key checks first is not an int (a bad type is a
     # TypeError first), when the area is closed, or when get's id is wrong; else None
     if key == 'chk' and args[0]._b is None:  # a closed area says so before anything about pos
         return SharedAreaError, 'closed', (args[0].id,)
-    if key in ('int', 'chk', 'length', 'get') and not isinstance(args[1], int):
+    if key in _INTS and not isinstance(args[1], int):
         return TypeError, 'int', (args[0] if key == 'int' else {'chk': 'pos', 'length': 'length', 'get': 'id'}[key],
                                   type(args[1]))
     if key == 'get':  # (areas, id)
@@ -78,6 +81,6 @@ def other(key, args):
     # then (type, message key, values) of any other key (spec: the spec, what is wrong, values)
     if key == 'spec':
         return SharedAreaError, args[1], ('bad sharedarea spec %r: ' % args[0],) + args[2:]
-    if key not in ('int', 'chk', 'length', 'get'):
+    if key not in _INTS:
         return (TypeError if key in ('buffer', 'numbers') else AttributeError if key == 'unloaded' else
                 OverflowError if key == 'overflow' else SharedAreaError), key, args

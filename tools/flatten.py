@@ -285,7 +285,7 @@ INTERNAL = ('INTS', 'METHODS', 'Mem', 'One', 'REGISTRY_LOCK', 'TINY', '_BUFS', '
             '_num', '_op', '_port', '_rd', '_s', '_view', '_wd', '_ix', 'At', 'anon', 'bind', 'bump',
             'done', 'ix', 'obj', 'sync', 'wrap', 'rl', 'wl', 'make', 'memory', 'mem', 'part', 'parts',
             'chk', 'unloaded', 'rlocked', 'closed', 'exc', 'empty', 'buffer', 'on_load', 'w', 'overflow',
-            'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'other', 'fail')
+            'numbers', 'noview', 'noobject', '_rules', 'nommap', 'null', 'first', 'which', 'other', 'fail', '_INTS')
 ROM = ('tx', 'rx', 'on', 'off', 'pin', 'spi', 'i2c', 'ODD', 'uart', 'show', 'seed', 'bits', 'love', 'this',
        'EVEN', 'play', 'rfind', 'panic', 'pitch', 'power', 'queue', 'image', 'group', 'get_x', 'get_y', 'get_z',
        'config', 'scroll', 'parity', 'choice', 'rindex', 'display', 'channel', 'compass', 'readall', 'uniform',
