@@ -225,7 +225,7 @@ class _RedisPy:
         from redis.retry import Retry
         self.redis = redis
         kw = {'db': db, 'password': password, 'socket_timeout': timeout, 'socket_connect_timeout': timeout,
-              'retry': Retry(NoBackoff(), 0), 'retry_on_timeout': False}
+              'retry': Retry(NoBackoff(), 0)}
         if isinstance(addr, str):
             self.r = redis.Redis(unix_socket_path=addr, **kw)
         else:
