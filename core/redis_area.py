@@ -370,7 +370,7 @@ class RedisArea(SharedArea):
         tok, kind = (h[0], h[1][0]) if h else ('', '')
         if hold:
             tok, kind = hold
-        args = [op, tok, kind, self._lease_ms, 0, self.size, self._channel, pos, n, data]
+        args = [op, tok, kind, self._lease_ms, 0, self.size, self._channel, int(pos), n, data]  # (a bool pos is an int)
         nap = 0.001
         late = 0
         while True:
@@ -463,7 +463,7 @@ class RedisArea(SharedArea):
             raise TypeError('length must be an int, not %s' % type(length))
         if length < 0:
             raise SharedAreaError('sharedarea %d: length %d is negative' % (self.id, length))
-        if not length and isinstance(pos, int):
+        if not length and type(pos) is int:  # (as locally: a bool pos reads nothing)
             length = self.size - pos
         self._chk(pos, length)
         return bytes(self._script('read', pos, length)[0])
@@ -473,7 +473,10 @@ class RedisArea(SharedArea):
         if isinstance(data, str):
             data = bytes(data, 'utf-8')
         elif type(data) is not bytes and type(data) is not bytearray:
-            data = _view(data).cast('B') if _view and not _MICRO else data
+            try:
+                data = _view(data).cast('B')  # a bytes-like object counts by its bytes, as locally
+            except (TypeError, AttributeError, NameError):
+                pass  # not a buffer (len() says so, as locally), or no cast on this runtime
         n = len(data)
         self._chk(pos, n)
         self._writing()
@@ -486,7 +489,7 @@ class RedisArea(SharedArea):
             raise TypeError('length must be an int, not %s' % type(length))
         if not 0 <= length <= n:
             raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
-        if not length and isinstance(pos, int):
+        if not length and type(pos) is int:  # (as locally: a bool pos reads nothing)
             length = min(n, self.size - pos)
         self._chk(pos, length)
         d = self._script('read', pos, length)[0]
