@@ -85,8 +85,20 @@ class Conn:
 
     def call(self, *args):
         """Sends one command and returns its reply (bytes, int, list or None); ReplyError for an error reply."""
+        if self.sock is not None and self._stale():
+            self.close()  # the server closed it while idle (a restart, CLIENT KILL): a new one, before sending
         self.send(*args)
         return self.reply()
+
+    def _stale(self):
+        # something to read on a connection that owes us nothing: its end of file, or junk
+        try:
+            import select
+            p = select.poll()
+            p.register(self.sock, select.POLLIN)
+            return bool(p.poll(0))
+        except (ImportError, AttributeError, OSError):
+            return False
 
     def reply(self, timeout=None, quiet=None):
         """Reads one reply. With timeout (seconds, this read only): quiet when no whole reply came in that
