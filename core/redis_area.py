@@ -739,6 +739,578 @@ class RedisArea(SharedArea):
 
     def changed(self, since=None, timeout=None):
         """Awaitable: the new update count once the area changes (after the call, or from since); False at timeout."""
+        self._chk(0, 0)
+        if since is not None and not isinstance(since, int):
+            raise TypeError('since must be an int, not %s' % type(since))
+        return self._changed(since, timeout)
+
+    async def _changed(self, since, timeout):
+        # pub/sub on an asyncio stream (both runtimes): other tasks run while it waits, and nothing polls
+        import asyncio
+        try:
+            if isinstance(self._addr, str):
+                if not hasattr(asyncio, 'open_unix_connection'):
+                    raise SharedAreaError('sharedarea %d: changed() over a unix socket needs '
+                                          'asyncio.open_unix_connection, which this runtime lacks' % self.id)
+                rd, wr = await asyncio.wait_for(asyncio.open_unix_connection(self._addr), self._timeout)
+            else:
+                rd, wr = await asyncio.wait_for(asyncio.open_connection(*self._addr), self._timeout)
+        except (OSError, asyncio.TimeoutError) as e:
+            raise SharedAreaError('sharedarea %d: redis %s: %s while waiting (timeout=%g s)'
+                                  % (self.id, self._where, _why(e), self._timeout))
+        try:
+            return await self._listen(asyncio, rd, wr, since, timeout)
+        except (OSError, asyncio.TimeoutError) as e:
+            raise SharedAreaError('sharedarea %d: redis %s: %s while waiting (timeout=%g s)'
+                                  % (self.id, self._where, _why(e), self._timeout))
+        finally:
+            wr.close()
+
+    async def _listen(self, asyncio, rd, wr, since, timeout):
+        cmds = [('AUTH', self._password)] if self._password else []
+        for c in cmds + [('SUBSCRIBE', self._channel)]:
+            wr.write(('*%d\r\n' % len(c) + ''.join('$%d\r\n%s\r\n' % (len(a), a) for a in c)).encode())
+            await wr.drain()
+            await asyncio.wait_for(self._item(rd), self._timeout)  # +OK, or the subscribe confirmation
+        base = self.updates if since is None else since
+        if since is not None and self.updates != since:
+            return self.updates
+        t0 = _mono()
+        while True:
+            left = timeout - _elapsed(t0) if timeout else 3600
+            if left <= 0:
+                return False
+            try:
+                m = await asyncio.wait_for(self._item(rd), left)
+            except asyncio.TimeoutError:
+                if timeout:
+                    return False
+                continue
+            if isinstance(m, list) and len(m) == 3 and m[0] == b'message':
+                try:
+                    if int(m[2]) != base:
+                        return int(m[2])
+                except ValueError:
+                    pass
+
+    async def _item(self, rd):
+        # one RESP reply from an asyncio stream (pub/sub messages: arrays of bulk strings)
+        ln = await rd.readline()
+        if not ln:
+            raise OSError(104, 'the server closed the connection')
+        ln = ln[:-2]
+        t = ln[:1]
+        if t == b'*':
+            out = []
+            for _ in range(int(ln[1:])):  # (a loop: MicroPython has no await in a comprehension)
+                out.append(await self._item(rd))
+            return out
+        if t == b'$':
+            n = int(ln[1:])
+            if n < 0:
+                return None
+            d = await rd.readexactly(n + 2) if hasattr(rd, 'readexactly') else await rd.read(n + 2)
+            return d[:n]
+        if t == b'-':
+            raise SharedAreaError('sharedarea %d: redis %s said: %s' % (self.id, self._where, ln[1:].decode()))
+        return int(ln[1:]) if t == b':' else ln[1:]
+
+    def close(self):
+        self.r.close()
+        self.r.connection_pool.disconnect()
+
+
+class _Locked:
+    # commands through our RESP client (MicroPython, or SHAREDAREA_REDIS_CLIENT=resp), one at a time
+    def __init__(self, addr, timeout, password, db):
+        self.c = Conn(addr, timeout, password, db)
+        self.lock = _thread.allocate_lock() if _thread else None
+
+    def call(self, *args):
+        if self.lock:
+            self.lock.acquire()
+        try:
+            return self.c.call(*args)
+        finally:
+            if self.lock:
+                self.lock.release()
+
+    def close(self):
+        self.c.close()
+
+
+def _client(addr, timeout, password, db):
+    if not _MICRO and _getenv('SHAREDAREA_REDIS_CLIENT') != 'resp':
+        try:
+            return _RedisPy(addr, timeout, password, db)
+        except ImportError:
+            raise SharedAreaError('redis= areas on CPython need redis-py: pip install "sharedarea[redis]" '
+                                  '(or pip install redis)')
+    return _Locked(addr, timeout, password, db)
+
+
+def _why(e):
+    # what went wrong with the connection, in words
+    code = e.args[0] if e.args else None
+    if timed_out(e):
+        return 'no answer in time'
+    if code in (111, 61):
+        return 'connection refused (is redis-server running?)'
+    return 'connection failed (%s)' % (e,)
+
+
+class RedisArea(SharedArea):
+    """An area kept in a Redis string: same ops as a local one, one round trip each."""
+
+    _conn = None  # class-level default: a half-made or closed area has no connection, close() is safe twice
+    _b = None
+    _mem = None
+    _sync = None
+
+    def __init__(self, spec, id=-1, page=4096):
+        kv = parse(spec, page)
+        self.id = id
+        self.spec = spec
+        self.key = kv['key']
+        self._where = kv['where']
+        self._addr = kv['addr']
+        self._timeout = kv['timeout']
+        self._lease_ms = int(kv['lease'] * 1000)
+        self._db = kv['db']
+        self._password = _getenv('SHAREDAREA_REDIS_PASSWORD') or _getenv('REDISCLI_AUTH')
+        self._keys = (self.key, self.key + ':updates', self.key + ':wlock', self.key + ':readers')
+        self._channel = self.key + ':updates'
+        self._holds = {}  # thread -> [token, kinds ('w' or 'r', outermost first)]
+        self._guard = _thread.allocate_lock() if _thread else None
+        self._clock = None  # (server ms, local seconds) when the server's clock was read
+        self._renewer = False
+        self._conn = _client(self._addr, self._timeout, self._password, self._db)
+        try:
+            t, n = self._call('EVAL', _OPEN, 1, self.key, kv['size'])
+        except SharedAreaError as e:
+            self.close()
+            raise SharedAreaError('sharedarea spec %r: %s' % (spec, str(e).split(': ', 1)[-1]))
+        t = t.decode() if isinstance(t, bytes) else t
+        if t == 'none':
+            self.close()
+            raise SharedAreaError('sharedarea spec %r: redis key %r does not exist; give size= to create it'
+                                  % (spec, self.key))
+        if t != 'string' or (kv['size'] and n != kv['size']):
+            self.close()
+            raise SharedAreaError('sharedarea spec %r: redis key %r is a %s of %d bytes, not a string of %d; '
+                                  'it is never grown or truncated: delete it or use another key'
+                                  % (spec, self.key, t, n, kv['size']) if t == 'string' else
+                                  'sharedarea spec %r: redis key %r holds a %s, not a string' % (spec, self.key, t))
+        self.size = n
+        self._b = self._mem = self._conn  # (open: not None)
+
+    def __repr__(self):
+        if self._conn is None:
+            return '<RedisArea %d: closed>' % self.id
+        return '<RedisArea %d: %d bytes in redis %s key %r>' % (self.id, self.size, self._where, self.key)
+
+    # -- the round trips
+
+    def _call(self, *args):
+        # one command; a connection fault is a SharedAreaError naming the server and the timeout
+        c = self._conn
+        if c is None:
+            raise SharedAreaError('sharedarea %d is closed' % self.id)
+        try:
+            return c.call(*args)
+        except OSError as e:
+            raise SharedAreaError('sharedarea %d: redis %s: %s (timeout=%g s)'
+                                  % (self.id, self._where, _why(e), self._timeout))
+        except ReplyError as e:
+            raise SharedAreaError('sharedarea %d: redis %s said: %s' % (self.id, self._where, e))
+
+    def _deadline(self):
+        # the server time after which the op must not run: the caller has given up on it by then
+        # (a server stopped mid-call and resumed later finds the op late and does nothing)
+        if self._clock is None or _elapsed(self._clock[1]) > 600:
+            t0 = _mono()
+            r = self._call('TIME')
+            sec, usec = int(r[0]), int(r[1])
+            self._clock = (sec * 1000 + usec // 1000 - int(_elapsed(t0) * 500), t0)
+        ms, t0 = self._clock
+        return ms + int((_elapsed(t0) + self._timeout * 0.8) * 1000)
+
+    def _script(self, op, pos=0, n=0, data=b'', hold=None):
+        # one op on the server; waits while another holds the lock; returns (data, count)
+        me = _ident()
+        h = self._holds.get(me)
+        tok, kind = (h[0], h[1][0]) if h else ('', '')
+        if hold:
+            tok, kind = hold
+        args = [op, tok, kind, self._lease_ms, 0, self.size, self._channel, int(pos), n, data]  # (a bool pos is an int)
+        nap = 0.001
+        late = 0
+        while True:
+            args[4] = self._deadline()
+            if _SHA:
+                try:
+                    r = self._conn_eval('EVALSHA', _SHA, args)
+                except ReplyError as e:
+                    if 'NOSCRIPT' not in str(e):
+                        raise SharedAreaError('sharedarea %d: redis %s said: %s' % (self.id, self._where, e))
+                    r = self._conn_eval('EVAL', _SCRIPT, args)
+            else:
+                r = self._conn_eval('EVAL', _SCRIPT, args)
+            st = r[0].decode() if isinstance(r[0], bytes) else r[0]
+            if st == 'ok':
+                return (r[1] if len(r) > 1 else None), (r[2] if len(r) > 2 else None)
+            if st == 'busy':
+                time.sleep(nap)  # another thread or host holds the lock: wait for it, as a local area does
+                nap = min(nap * 2, 0.02)
+                continue
+            if st == 'late' and not late:
+                late = 1  # the clocks drifted apart: read the server's again, once
+                self._clock = None
+                continue
+            raise SharedAreaError(self._status(st, r, hold or (tok, kind)))
+
+    def _conn_eval(self, how, script, args):
+        k = self._keys
+        c = self._conn
+        if c is None:
+            raise SharedAreaError('sharedarea %d is closed' % self.id)
+        try:
+            return c.call(how, script, 4, k[0], k[1], k[2], k[3], *args)
+        except OSError as e:
+            raise SharedAreaError('sharedarea %d: redis %s: %s (timeout=%g s)'
+                                  % (self.id, self._where, _why(e), self._timeout))
+
+    def _status(self, st, r, hold):
+        # the message for a status the script returned
+        if st == 'lost':
+            return ('sharedarea %d: the %s lease on redis key %r was lost (it ran out: lease=%g s); nothing '
+                    'was done; unlock() and lock again' % (self.id, 'wlock' if hold[1] == 'w' else 'rlock',
+                                                            self.key, self._lease_ms / 1000))
+        if st == 'late':
+            return ('sharedarea %d: redis %s ran the op after its deadline (a stopped server, or clocks that '
+                    'jump); nothing was done' % (self.id, self._where))
+        if st == 'gone':
+            t = r[1].decode() if isinstance(r[1], bytes) else r[1]
+            if t == 'none':
+                return ('sharedarea %d: redis key %r is missing (deleted, or the server restarted without '
+                        'persistence); nothing was done' % (self.id, self.key))
+            return 'sharedarea %d: redis key %r now holds a %s, not a string' % (self.id, self.key, t)
+        if st == 'size' or st == 'range':
+            return ('sharedarea %d: redis key %r is now %d bytes, not %d; nothing was done'
+                    % (self.id, self.key, r[1], self.size))
+        return 'sharedarea %d: redis script said %r' % (self.id, st)
+
+    # -- the checks, as a local area makes them
+
+    def _chk(self, pos, n):
+        if self._conn is None:
+            raise SharedAreaError('sharedarea %d is closed' % self.id)
+        if not isinstance(pos, int):
+            raise TypeError('pos must be an int, not %s' % type(pos))
+        if not 0 <= pos < self.size:
+            raise SharedAreaError('sharedarea %d: pos %d is outside 0..%d' % (self.id, pos, self.size - 1))
+        if pos + n > self.size:
+            raise SharedAreaError('sharedarea %d: %d bytes at pos %d cross the end (size %d)'
+                                  % (self.id, n, pos, self.size))
+
+    def _writing(self):
+        # a write under this thread's own rlock is refused, as locally
+        h = self._holds.get(_ident())
+        if h and h[1][0] == 'r':
+            raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
+
+    def _fit(self, v, w, what):
+        if not isinstance(v, int):
+            raise TypeError('%s must be an int, not %s' % (what, type(v)))
+        b = w * 8
+        if not -(1 << (b - 1)) <= v < 1 << b:
+            raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (what, v, b, -(1 << (b - 1)),
+                                                                            (1 << b) - 1))
+
+    # -- the data ops
+
+    def read(self, pos, length=0):
+        """Bytes from pos; length 0 reads to the end."""
+        if not isinstance(length, int):
+            raise TypeError('length must be an int, not %s' % type(length))
+        if length < 0:
+            raise SharedAreaError('sharedarea %d: length %d is negative' % (self.id, length))
+        if not length and type(pos) is int:  # (as locally: a bool pos reads nothing)
+            length = self.size - pos
+        self._chk(pos, length)
+        return bytes(self._script('read', pos, length)[0])
+
+    def write(self, pos, data):
+        """Writes data (any bytes-like object; str as UTF-8) at pos."""
+        if isinstance(data, str):
+            data = bytes(data, 'utf-8')
+        elif type(data) is not bytes and type(data) is not bytearray:
+            try:
+                data = _view(data).cast('B')  # a bytes-like object counts by its bytes, as locally
+            except (TypeError, AttributeError, NameError):
+                pass  # not a buffer (len() says so, as locally), or no cast on this runtime
+        n = len(data)
+        self._chk(pos, n)
+        self._writing()
+        self._script('write', pos, n, bytes(data))
+
+    def readfast(self, pos, buf, length=0):
+        """Copies bytes from pos into buf; length 0: as many as fit. Returns the count."""
+        n = len(buf)
+        if not isinstance(length, int):
+            raise TypeError('length must be an int, not %s' % type(length))
+        if not 0 <= length <= n:
+            raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
+        if not length and type(pos) is int:  # (as locally: a bool pos reads nothing)
+            length = min(n, self.size - pos)
+        self._chk(pos, length)
+        d = self._script('read', pos, length)[0]
+        if _view:
+            _view(buf)[0:length] = d
+        else:
+            for i in range(length):
+                buf[i] = d[i]
+        return length
+
+    def _int(self, pos, w):
+        self._chk(pos, w)
+        return self._signed(self._script('read', pos, w)[0], w)
+
+    def _put(self, pos, w, v, op):
+        self._chk(pos, w)
+        self._writing()
+        v &= (1 << w * 8) - 1
+        d = self._script(op, pos, w, bytes((v >> (8 * i)) & 255 for i in range(w)))[0]
+        return self._signed(d, w)
+
+    def _signed(self, d, w):
+        o = 0
+        for i in range(w - 1, -1, -1):
+            o = o << 8 | d[i]
+        return o - (o >> (w * 8 - 1) << w * 8)
+
+    def read8(self, pos):
+        """The signed 8-bit int at pos."""
+        return self._int(pos, 1)
+
+    def read16(self, pos):
+        """The signed 16-bit little-endian int at pos."""
+        return self._int(pos, 2)
+
+    def read32(self, pos):
+        """The signed 32-bit little-endian int at pos."""
+        return self._int(pos, 4)
+
+    def read64(self, pos):
+        """The signed 64-bit little-endian int at pos."""
+        return self._int(pos, 8)
+
+    def write8(self, pos, value):
+        """Stores value (signed or unsigned, 8 bits) at pos."""
+        self._fit(value, 1, 'value')
+        self._put(pos, 1, value, 'write')
+
+    def write16(self, pos, value):
+        """Stores value (signed or unsigned, 16 bits) at pos."""
+        self._fit(value, 2, 'value')
+        self._put(pos, 2, value, 'write')
+
+    def write32(self, pos, value):
+        """Stores value (signed or unsigned, 32 bits) at pos."""
+        self._fit(value, 4, 'value')
+        self._put(pos, 4, value, 'write')
+
+    def write64(self, pos, value):
+        """Stores value (signed or unsigned, 64 bits) at pos."""
+        self._fit(value, 8, 'value')
+        self._put(pos, 8, value, 'write')
+
+    def inc8(self, pos, amount=1):
+        """Adds amount to the 8-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 1, 'amount')
+        return self._put(pos, 1, amount, 'add')
+
+    def inc16(self, pos, amount=1):
+        """Adds amount to the 16-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 2, 'amount')
+        return self._put(pos, 2, amount, 'add')
+
+    def inc32(self, pos, amount=1):
+        """Adds amount to the 32-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 4, 'amount')
+        return self._put(pos, 4, amount, 'add')
+
+    def inc64(self, pos, amount=1):
+        """Adds amount to the 64-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 8, 'amount')
+        return self._put(pos, 8, amount, 'add')
+
+    def dec8(self, pos, amount=1):
+        """Subtracts amount from the 8-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 1, 'amount')
+        return self._put(pos, 1, -amount, 'add')
+
+    def dec16(self, pos, amount=1):
+        """Subtracts amount from the 16-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 2, 'amount')
+        return self._put(pos, 2, -amount, 'add')
+
+    def dec32(self, pos, amount=1):
+        """Subtracts amount from the 32-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 4, 'amount')
+        return self._put(pos, 4, -amount, 'add')
+
+    def dec64(self, pos, amount=1):
+        """Subtracts amount from the 64-bit int at pos (wrapping); returns the new value."""
+        self._fit(amount, 8, 'amount')
+        return self._put(pos, 8, -amount, 'add')
+
+    def update(self):
+        """Bumps the update counter (and wakes every waiter, on every host)."""
+        self._chk(0, 0)
+        self._writing()
+        self._script('write', 0, 0)
+
+    @property
+    def updates(self):
+        """The update counter (kept in the key NAME:updates)."""
+        self._chk(0, 0)
+        return int(self._call('GET', self._keys[1]) or 0)
+
+    def memoryview(self):
+        """Refused: the bytes live on the server."""
+        self._chk(0, 0)
+        raise SharedAreaError('sharedarea %d: memoryview() is not available for a redis area (its bytes live on '
+                              'the server); use read(), readfast() and write()' % self.id)
+
+    def object(self):
+        """Refused: the area was not made from a buffer."""
+        self._chk(0, 0)
+        raise SharedAreaError('sharedarea %d was not made from a buffer: no object() to return' % self.id)
+
+    # -- locks: leases on the server, held by a thread of this process, nesting for it
+
+    def rlock(self):
+        """Takes a shared lease (waits while another holds wlock); nests for its holder."""
+        return self._lock('r')
+
+    def wlock(self):
+        """Takes the exclusive lease (waits for every other holder); nests for its holder."""
+        return self._lock('w')
+
+    def _lock(self, kind):
+        self._chk(0, 0)
+        me = _ident()
+        h = self._holds.get(me)
+        if h:
+            if kind == 'w' and h[1][0] == 'r':
+                raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
+            h[1].append(kind)
+            return self
+        tok = _token()
+        self._script(kind + 'lock', hold=(tok, ''))
+        self._holds[me] = [tok, [kind]]
+        if self._conn is None:  # closed by another thread while this one waited
+            self._holds.pop(me, None)
+            self._chk(0, 0)
+        self._renew_start()
+        return self
+
+    def unlock(self):
+        """Drops this thread's innermost lock; the last one frees the lease on the server."""
+        self._chk(0, 0)
+        if not self._drop(_ident()):
+            raise SharedAreaError('sharedarea %d: unlock() without a lock held by this thread' % self.id)
+
+    def _drop(self, me):
+        # leaves the innermost hold of thread me; False when it holds nothing. A lost lease is let go quietly.
+        h = self._holds.get(me)
+        if not h:
+            return False
+        kind = h[1][0]
+        h[1].pop()
+        if not h[1]:
+            del self._holds[me]
+            try:
+                self._script('unlock', hold=(h[0], kind))
+            except SharedAreaError:
+                pass  # the server is away: the lease runs out on its own
+        return True
+
+    def _renew_start(self):
+        # CPython: a thread renews this process's leases every lease/3 while any are held; MicroPython
+        # renews a lease on every op made under it (and an idle holder loses it after lease= seconds)
+        if _MICRO or self._renewer or _thread is None:
+            return
+        self._renewer = True
+        _thread.start_new_thread(self._renew_loop, ())
+
+    def _renew_loop(self):
+        while self._conn is not None and self._holds:
+            time.sleep(self._lease_ms / 3000)
+            for me, h in list(self._holds.items()):
+                try:
+                    self._script('renew', hold=(h[0], h[1][0]))
+                except (SharedAreaError, IndexError):
+                    pass  # lost, or the server is away: the holder's next op says so
+        self._renewer = False
+
+    # -- waiting: pub/sub on NAME:updates, subscribed before the counter is read
+
+    def wait(self, freq=100, timeout=0, since=None):
+        """True once the area is updated (after the call, or since the count `since`); False at timeout."""
+        self._chk(0, 0)
+        if not isinstance(freq, (int, float)) or not isinstance(timeout, (int, float)):
+            raise TypeError('freq and timeout must be numbers')
+        if not freq > 0 or not timeout >= 0:
+            raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
+        if since is not None and not isinstance(since, int):
+            raise TypeError('since must be an int, not %s' % type(since))
+        sub = Conn(self._addr, self._timeout, self._password, self._db)
+        try:
+            return self._wait(sub, freq / 1000, timeout, since)
+        except OSError as e:
+            raise SharedAreaError('sharedarea %d: redis %s: %s while waiting (timeout=%g s)'
+                                  % (self.id, self._where, _why(e), self._timeout))
+        finally:
+            sub.close()
+
+    def _wait(self, sub, step, timeout, since):
+        t0 = _mono()
+        sub.call('SUBSCRIBE', self._channel)  # (its reply confirms it: no update after this is missed)
+        base = self.updates
+        if since is not None and base != since:
+            return True
+        base = base if since is None else since
+        quiet = _mono()  # since the server last said something
+        pinged = False
+        while True:
+            left = timeout - _elapsed(t0) if timeout else step
+            if left <= 0:
+                return False
+            if self._conn is None:  # closed by another thread: this waiter learns it within freq
+                raise SharedAreaError('sharedarea %d is closed' % self.id)
+            m = sub.reply(max(0.001, min(left, step)), _QUIET)
+            if m is _QUIET:
+                # silence: after timeout= of it, ask the server whether it is still there
+                if _elapsed(quiet) >= self._timeout:
+                    if pinged:
+                        raise OSError(110, 'no answer to PING')
+                    sub.send('PING')
+                    pinged = True
+                    quiet = _mono()
+                continue
+            quiet = _mono()
+            pinged = False
+            if isinstance(m, list) and len(m) == 3 and m[0] == b'message':
+                try:
+                    if int(m[2]) != base:
+                        return True
+                except ValueError:
+                    pass
+
+    def changed(self, since=None, timeout=None):
+        """Awaitable: the new update count once the area changes (after the call, or from since); False at timeout."""
         return self._changed(since, timeout)
 
     async def _changed(self, since, timeout):

