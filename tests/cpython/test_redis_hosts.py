@@ -259,3 +259,15 @@ def test_changed_on_micropython():
     a.update()
     out = p.communicate(timeout=30)[0]
     assert 'got True' in out, out
+
+
+def _spawned_inc(a):
+    return a.inc64(0, 5)
+
+
+def test_pickles_for_multiprocessing_spawn():
+    import multiprocessing
+    a = area(spec(shared().addr))
+    with multiprocessing.get_context('spawn').Pool(2) as pool:
+        got = sorted(pool.map(_spawned_inc, [a, a, a]))
+    assert got == [5, 10, 15] and a.read64(0) == 15
