@@ -314,7 +314,6 @@ class RedisArea(SharedArea):
         self._keys = (self.key, self.key + ':updates', self.key + ':wlock', self.key + ':readers')
         self._channel = self.key + ':updates'
         self._holds = {}  # thread -> [token, kinds ('w' or 'r', outermost first)]
-        self._guard = _thread.allocate_lock() if _thread else None
         self._clock = None  # (server ms, local seconds) when the server's clock was read
         self._renewer = False
         self._conn = _client(self._addr, self._timeout, self._password, self._db)
@@ -683,8 +682,13 @@ class RedisArea(SharedArea):
         _thread.start_new_thread(self._renew_loop, ())
 
     def _renew_loop(self):
-        while self._conn is not None and self._holds:
+        while self._conn is not None:
             time.sleep(self._lease_ms / 3000)
+            if not self._holds:
+                self._renewer = False
+                if not self._holds:
+                    return
+                self._renewer = True  # (a lock taken just now: keep going; a second renewer would do no harm)
             for me, h in list(self._holds.items()):
                 try:
                     self._script('renew', hold=(h[0], h[1][0]))
