@@ -16,12 +16,10 @@ _areas = []
 
 def add(spec):
     # spec: a --sharedarea string, a number of pages, or a writable buffer; returns the new id
-    redis = None
-    # --- issue 15: a spec with redis= is an area kept in a Redis string (connected here, numbered below)
+    far = None  # (issue 15) an area kept in a Redis string: connected here, numbered below
     if isinstance(spec, str) and (spec.startswith('redis=') or ',redis=' in spec):
         from .redis_area import RedisArea
-        redis = RedisArea(spec, page=PAGE_SIZE)
-    # ---
+        far = RedisArea(spec, page=PAGE_SIZE)
     elif isinstance(spec, str):
         # "N", "pages=N" and "size=N" in plain decimal need no parser (the micro:bit may not have the heap
         # to load it); any other string goes to .spec, which says what is wrong with a bad one
@@ -41,11 +39,7 @@ def add(spec):
         _port.REGISTRY_LOCK.acquire()
     try:
         i = len(_areas)
-        if redis:  # (issue 15)
-            redis.id = i
-            _areas.append(redis)
-        else:
-            _areas.append(SharedArea(i, mem))
+        _areas.append(SharedArea(i, mem) if far is None else far.number(i))  # (far: issue 15)
     finally:
         if _port.REGISTRY_LOCK:
             _port.REGISTRY_LOCK.release()

@@ -42,6 +42,7 @@ _MSG = {
     'what': '%sgive pages=, size=, file=, fd= or ptr=',
     'nommap': 'file= and fd= areas need mmap, which MicroPython does not have',
     'null': 'ptr=0 is a NULL pointer',
+    'noredis': '%s%s= goes with redis=HOST:PORT',  # (issue 15)
 }
 
 

@@ -336,6 +336,11 @@ class RedisArea(SharedArea):
         self.size = n
         self._b = self._mem = self._conn  # (open: not None)
 
+    def number(self, id):
+        """Takes its id (add() numbers an area once it is connected); returns the area."""
+        self.id = id
+        return self
+
     def __reduce__(self):
         # pickled as its spec: a multiprocessing worker opens the same key on the same server
         return (_reopen, (self.spec,))

@@ -1,7 +1,7 @@
 # Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...).
 # Returns a dict of the keys given; add() then asks the port for that kind of memory. A bad spec fails
 # with fail('spec', spec, what is wrong, values): the messages are in .errors.
-from .area import SharedAreaError, fail
+from .area import fail
 
 _KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
 _REDIS = ('key', 'db', 'timeout', 'lease')  # issue 15
@@ -30,7 +30,7 @@ def parse(spec, page):
     for part in spec.split(','):
         k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
         if k in _REDIS:  # issue 15: keys of redis= specs (add() hands those to .redis_area)
-            raise SharedAreaError('bad sharedarea spec %r: %s= goes with redis=HOST:PORT' % (spec, k))
+            fail('spec', spec, 'noredis', k)
         if k not in _KEYS:
             fail('spec', spec, 'key', k, ' '.join(_KEYS))
         if k in kv:

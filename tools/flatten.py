@@ -152,7 +152,9 @@ def _imp(m, pkg, shared=False):
 KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False,
          "hasattr(_port, 'on_load')": True,
          # write() of another buffer type: extra's _flat gives it back as it is where there is no memoryview
-         'type(data) is not bytes and type(data) is not bytearray': False}
+         'type(data) is not bytes and type(data) is not bytearray': False,
+         # no redis= areas there (no network): add()'s branch for them goes
+         "isinstance(spec, str) and (spec.startswith('redis=') or ',redis=' in spec)": False}
 # values known on the micro:bit, put in place of the expression assigned (the flat build is its build);
 # and attributes known there: every area goes byte by byte (TINY), so the slice and struct paths go
 VALUES = {'TINY': True}
