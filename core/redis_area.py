@@ -282,7 +282,7 @@ def _why(e):
     code = e.args[0] if e.args else None
     if timed_out(e):
         return 'no answer in time'
-    if code in (111, 61):
+    if code in (111, 61) or 'refused' in str(e):
         return 'connection refused (is redis-server running?)'
     return 'connection failed (%s)' % (e,)
 
