@@ -38,8 +38,9 @@ class Conn:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             where = self.addr
         else:
-            where = socket.getaddrinfo(self.addr[0], self.addr[1], 0, socket.SOCK_STREAM)[0][-1]
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ai = socket.getaddrinfo(self.addr[0], self.addr[1], 0, socket.SOCK_STREAM)[0]
+            where = ai[-1]
+            s = socket.socket(ai[0], socket.SOCK_STREAM)  # (IPv4 or IPv6, as the name resolves)
         s.settimeout(self.timeout)
         try:
             s.connect(where)
