@@ -15,7 +15,8 @@ WIDTHS = (8, 16, 32, 64)
 def _norm(a, out):
     # an exception as (type, message with the area's id made neutral); other results as they are
     if isinstance(out, BaseException):
-        return type(out).__name__, str(out).replace('sharedarea %d' % a.id, 'sharedarea #').replace('RedisArea.', 'SharedArea.')
+        msg = str(out).replace('sharedarea %d' % a.id, 'sharedarea #')
+        return type(out).__name__, msg.replace('RedisArea.', 'SharedArea.')
     return out
 
 
@@ -84,7 +85,8 @@ def _sequence(seed, n):
                                                  (rng.randrange(SIZE),)))
         elif k < 85:
             op = 'readfast'
-            args = (_pos(rng, 1), rng.choice((0, 1, 4, 9, SIZE + 5))) + rng.choice(((), (0,), (2,), (9,), (-1,), ('2',)))
+            args = (_pos(rng, 1), rng.choice((0, 1, 4, 9, SIZE + 5)))
+            args += rng.choice(((), (0,), (2,), (9,), (-1,), ('2',)))
         elif k < 90:
             op = 'update'
             args = ()
