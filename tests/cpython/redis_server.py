@@ -11,6 +11,9 @@ import time
 import pytest
 
 EXE = shutil.which('redis-server')
+# redis= areas do not use the port (nor its compiled fast path): `make test-pure` need not run them again
+not_pure = pytest.mark.skipif(os.environ.get('SHAREDAREA_PURE', '') not in ('', '0'),
+                              reason='redis= areas do not use the fast path: they run once, in make test-cpython')
 
 
 def need_redis():

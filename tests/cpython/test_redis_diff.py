@@ -6,10 +6,12 @@ import sys
 import pytest
 
 import sharedarea
-from redis_server import shared
+from redis_server import shared, not_pure
 
 SIZE = 61  # odd on purpose: ints that cross the end, at every offset
 WIDTHS = (8, 16, 32, 64)
+
+pytestmark = not_pure
 
 
 def _norm(a, out):

@@ -9,9 +9,11 @@ import time
 import pytest
 
 import sharedarea
-from redis_server import Server, need_redis, shared
+from redis_server import Server, need_redis, shared, not_pure
 from sa_proc import fork, join
 from sharedarea import SharedAreaError
+
+pytestmark = not_pure
 
 
 def spec(addr, size=256, **kw):

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import sharedarea
-from redis_server import shared
+from redis_server import shared, not_pure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PORTABLE = os.path.join(ROOT, 'tests', 'portable')
@@ -16,6 +16,8 @@ sys.path.insert(0, PORTABLE)
 import sa_redis  # noqa: E402
 
 MODS = sorted(os.path.basename(f)[:-3] for f in glob.glob(os.path.join(PORTABLE, 'test_*.py')))
+
+pytestmark = not_pure
 
 
 def _cases():

@@ -9,8 +9,10 @@ import time
 import pytest
 
 import sharedarea
-from redis_server import EXE, Server, need_redis, shared
+from redis_server import EXE, Server, need_redis, shared, not_pure
 from sharedarea import SharedAreaError
+
+pytestmark = not_pure
 
 
 def key():
