@@ -15,9 +15,7 @@ from struct import pack_into, unpack_from
 from ..area import SharedAreaError
 
 PAGE_SIZE = mmap.PAGESIZE
-TINY = False  # the smallest boards leave some parts out of the import (see core names())
-getenv = os.getenv
-REGISTRY_LOCK = threading.Lock()
+new_lock = threading.Lock
 _ident = threading.get_ident
 _META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
 _PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
@@ -32,7 +30,7 @@ except ImportError:
     _fast = None
 FAST = _fast is not None
 _HOT = ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
-        'dec8 dec16 dec32 dec64 rlock wlock unlock').split()
+        'dec8 dec16 dec32 dec64').split()  # (rlock, wlock and unlock: the Python methods, over the compiled Sync)
 
 # futex(2) by ctypes, so wait() wakes at once instead of polling; absent elsewhere, wait() polls
 _NR_FUTEX = {'x86_64': 202, 'aarch64': 98, 'riscv64': 98, 'armv7l': 240, 'armv6l': 240, 'armv8l': 240,
@@ -149,14 +147,15 @@ class _Sync:
         self._wd = 0  # its depth (wlock, ops and rlock calls nested inside it)
         self._rd = {}  # thread -> rlock depth
 
-    def w(self):
+    def enter_write(self):
         me = _ident()
         with self._c:
             if self._wr == me:
                 self._wd += 1
                 return
             if me in self._rd:
-                raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
+                raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
+                                      '(unlock first)')
             while self._wr is not None or self._rd:
                 self._c.wait()
             if self._gone:
@@ -165,7 +164,7 @@ class _Sync:
             self._wr = me
             self._wd = 1
 
-    def r(self):
+    def enter_read(self):
         me = _ident()
         with self._c:
             if self._wr == me:
@@ -183,7 +182,7 @@ class _Sync:
                 fcntl.lockf(self.fd, fcntl.LOCK_SH, 1)
             self._rd[me] = 1
 
-    def end(self):
+    def unlock(self):
         # leave the innermost hold of this thread; False when it holds nothing
         me = _ident()
         with self._c:
@@ -206,12 +205,9 @@ class _Sync:
                     self._c.notify_all()
             return True
 
-    rl = r
-    wl = w
-
-    def done(self, token=None):
-        # after an op; the token (what r() or w() returned) is for ports that need one
-        self.end()
+    lock_read = enter_read
+    lock_write = enter_write
+    leave = unlock
 
     def bump(self):
         # called with the write side held
@@ -225,9 +221,9 @@ class _Sync:
     def count(self):
         return unpack_from('<Q', self._m, 0)[0]
 
-    def wait(self, freq, timeout):
+    def wait(self, freq, timeout, since=None):
         m = self._m
-        c0 = self.count()
+        c0 = self.count() if since is None else since
         end = time.monotonic() + timeout if timeout else None
         step = min(freq / 1000.0, _LONGEST_NAP)
         while True:
@@ -259,6 +255,8 @@ class _Sync:
             _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
 
     def close(self):
+        while self.unlock():
+            pass  # what this thread still holds is let go, so nothing stays locked
         self.refs -= 1
         if self.refs:
             return
@@ -284,7 +282,8 @@ class _FastSync(_Sync):
         self._open(fd, key, what)
         self._w = None
         self.c = c = _fast.Sync(self._m)
-        self.r, self.w, self.done, self.rl, self.wl, self.end = c.r, c.w, c.done, c.rl, c.wl, c.end
+        self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
+        self.lock_read, self.lock_write, self.unlock = c.lock_read, c.lock_write, c.unlock
         self.bump, self.count, self.wait = c.bump, c.count, c.wait
         _SYNCS.add(self)
 
@@ -299,7 +298,7 @@ _SyncClass = _FastSync if _fast else _Sync
 _BY_ID = []  # id -> compiled Area, for the compiled sharedarea_<op>(id, ...) functions
 
 
-def functions(g):
+def fast_functions(g):
     # called by the core with its namespace: swap its sharedarea_<op> functions (and their aliases) for
     # compiled ones that fall back to them for anything but a compiled area's id
     if not _fast:
@@ -384,28 +383,16 @@ def _file_sync(st):
             raise
 
 
-class _Mem:
-    # what the core needs: buf, size, sync, obj, ix, bind and close()
-    ix = False  # the buffer protocol and slices: bytes and integers go through them
-
-    def __init__(self, buf, sync, obj=None, mm=None):
+class Memory:
+    # an area's bytes (buf, a memoryview of exactly size bytes), its sync, and what to let go at close()
+    def __init__(self, buf, sync, kind, obj=None, mm=None):
         self.buf = buf
         self.size = buf.nbytes
         self.sync = sync
+        self.kind = kind
         self.obj = obj
         self._mm = mm
-        self._fast = None
-
-    def bind(self, area):
-        # called by the core with the new SharedArea: give it the compiled hot ops, if there are any
-        c = getattr(self.sync, 'c', None)
-        if c is not None:
-            self._fast = f = _fast.Area(self.buf, c, area)
-            for name in _HOT:
-                setattr(area, name, getattr(f, name))
-            while len(_BY_ID) <= area.id:
-                _BY_ID.append(None)
-            _BY_ID[area.id] = f
+        self._fast = None  # the compiled area, made by fast_methods()
 
     def close(self):
         if self._fast is not None:
@@ -416,15 +403,27 @@ class _Mem:
                 self._mm.close()
         except BufferError:
             pass  # someone still holds a memoryview of it: the mapping goes with the last view
-        self.sync.close()
 
 
-def anon(size):
+def fast_methods(area):
+    # the compiled versions of the hot ops, bound on the new area by the core (None: pure path)
+    c = getattr(area._sync, 'c', None)
+    if c is None:
+        return None
+    mem = area._mem
+    mem._fast = f = _fast.Area(mem.buf, c, area)
+    while len(_BY_ID) <= area.id:
+        _BY_ID.append(None)
+    _BY_ID[area.id] = f
+    return dict((name, getattr(f, name)) for name in _HOT)
+
+
+def anonymous(size):
     mm = mmap.mmap(-1, size, mmap.MAP_SHARED)
-    return _Mem(memoryview(mm), _anon_sync(), None, mm)
+    return Memory(memoryview(mm), _anon_sync(), 'anonymous', None, mm)
 
 
-def wrap(obj):
+def from_buffer(obj):
     try:
         mv = memoryview(obj)
     except TypeError:
@@ -437,17 +436,15 @@ def wrap(obj):
     mv = mv.cast('B')
     if not mv.nbytes:
         raise SharedAreaError('a sharedarea needs at least one byte; the buffer is empty')
-    return _Mem(mv, _anon_sync(), obj)
+    return Memory(mv, _anon_sync(), 'buffer', obj)
 
 
-def ptr(addr, size):
-    if not addr:
-        raise SharedAreaError('ptr=0 is a NULL pointer')
+def at_address(addr, size):
     # the caller vouches for the address, as in uWSGI
-    return _Mem(memoryview((ctypes.c_char * size).from_address(addr)).cast('B'), _anon_sync())
+    return Memory(memoryview((ctypes.c_char * size).from_address(addr)).cast('B'), _anon_sync(), 'ptr')
 
 
-def _map(fd, name, size, offset, st):
+def _map(fd, name, size, offset, st, kind):
     if stat.S_ISREG(st.st_mode):
         if size is None:
             size = st.st_size - offset
@@ -464,10 +461,10 @@ def _map(fd, name, size, offset, st):
     start = offset - offset % mmap.ALLOCATIONGRANULARITY
     mm = mmap.mmap(fd, offset - start + size, mmap.MAP_SHARED, offset=start)
     sync = _file_sync(st)
-    return _Mem(memoryview(mm)[offset - start:offset - start + size], sync, None, mm)
+    return Memory(memoryview(mm)[offset - start:offset - start + size], sync, kind, None, mm)
 
 
-def file(path, size, offset):
+def from_file(path, size, offset):
     made = False
     try:
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
@@ -479,7 +476,7 @@ def file(path, size, offset):
     try:
         if made:
             os.ftruncate(fd, offset + size)
-        return _map(fd, path, size, offset, os.fstat(fd))
+        return _map(fd, path, size, offset, os.fstat(fd), 'file')
     except BaseException:
         if made:
             os.unlink(path)
@@ -488,9 +485,9 @@ def file(path, size, offset):
         os.close(fd)  # the mapping keeps the file open
 
 
-def fd(fd, size, offset):
+def from_fd(fd, size, offset):
     try:
         st = os.fstat(fd)
     except OSError as e:
         raise OSError(e.errno, e.strerror, 'fd=%d' % fd)
-    return _map(fd, 'fd=%d' % fd, size, offset, st)
+    return _map(fd, 'fd=%d' % fd, size, offset, st, 'fd')
