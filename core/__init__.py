@@ -11,6 +11,11 @@ else:
     from . import port_cpython as _port
 
 PAGE_SIZE = _port.PAGE_SIZE
+
+# -- package metadata (issue 16): keep these three lines as they are when this module is rewritten --
+__version__ = '0.2.0'  # the same as pyproject.toml and package.json (tests/cpython/test_package.py checks)
+if sys.implementation.name != 'micropython':
+    SharedAreaError.__module__ = __name__  # tracebacks and repr() say sharedarea.SharedAreaError
 _areas = []
 
 
