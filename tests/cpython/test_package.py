@@ -1,0 +1,39 @@
+# CPython-only: what a Python package is expected to carry: one version everywhere, the licence pyproject
+# names, a changelog entry for this version, the public exception under its public name.
+import json
+import os
+import pickle
+import re
+
+import sharedarea
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def read(name):
+    with open(os.path.join(ROOT, name)) as f:
+        return f.read()
+
+
+def test_one_version_in_the_module_pyproject_package_json_and_changelog():
+    v = sharedarea.__version__
+    assert re.search(r'^version = "%s"$' % re.escape(v), read('pyproject.toml'), re.M)
+    assert json.loads(read('package.json'))['version'] == v
+    assert re.search(r'^## %s$' % re.escape(v), read('CHANGELOG.md'), re.M)
+
+
+def test_the_license_file_is_the_one_pyproject_names():
+    assert 'license = {text = "MIT"}' in read('pyproject.toml')
+    text = read('LICENSE')
+    assert text.startswith('MIT License') and 'the sharedarea authors' in text
+
+
+def test_the_error_shows_as_sharedarea_SharedAreaError():
+    assert sharedarea.SharedAreaError.__module__ == 'sharedarea'
+    try:
+        sharedarea.get(10 ** 6)
+    except sharedarea.SharedAreaError as e:
+        assert repr(type(e)) == "<class 'sharedarea.SharedAreaError'>"
+        assert isinstance(pickle.loads(pickle.dumps(e)), sharedarea.SharedAreaError)
+    else:
+        raise AssertionError('no error for an unknown id')
