@@ -37,3 +37,17 @@ def test_the_error_shows_as_sharedarea_SharedAreaError():
         assert isinstance(pickle.loads(pickle.dumps(e)), sharedarea.SharedAreaError)
     else:
         raise AssertionError('no error for an unknown id')
+
+
+def test_the_readme_is_a_short_guide_that_lists_every_example_and_links_pages_that_exist():
+    text = read('README.md')
+    assert len(text.splitlines()) < 150
+    first_screen = '\n'.join(text.splitlines()[:30])
+    assert 'make demo' in first_screen and 'make test' in first_screen and 'pip install' in first_screen
+    for name in sorted(os.listdir(os.path.join(ROOT, 'examples'))):
+        if name.endswith('.py'):
+            assert 'examples/' + name in text, name
+    # pages other issues write (web, redis, security) may come later; every other link must lead somewhere
+    for link in re.findall(r'\]\(([^)#]+)', text):
+        if link not in ('docs/web.md', 'docs/redis.md', 'docs/security.md', 'docs/microbit.md'):
+            assert os.path.exists(os.path.join(ROOT, link)), link
