@@ -111,6 +111,8 @@ def cmd_info(area, args):
     path = data_path(args.spec)
     if path:
         print('mapped by: %s' % _pids(mappers(path)))
+    elif not d['companion']:
+        print('note:      this spec made a new area in this command only; give file=PATH to see a shared one')
     return 0
 
 

@@ -40,6 +40,11 @@ def describe(area):
     }
 
 
+# recorded_protocol, read_counter and lock_users open the companion by its path: call them only where this
+# process has not joined it (closing any descriptor of a file drops this process's POSIX record locks on it).
+# describe() reads the area's own mapping and /proc/locks instead, so it is safe on an open area.
+
+
 def recorded_protocol(companion_path):
     """The protocol number the companion at that path records (0 if it is missing or new)."""
     try:
