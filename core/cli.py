@@ -314,7 +314,7 @@ def _int(text):
 def parser():
     """The argument parser: SPEC, then a command and its arguments."""
     ap = argparse.ArgumentParser(
-        prog='python -m sharedarea', description='Look at a shared area from a shell, and change it.',
+        prog='sharedarea' if os.path.basename(sys.argv[0]) == 'sharedarea' else 'python -m sharedarea', description='Look at a shared area from a shell, and change it.',
         epilog='SPEC is a spec string (file=/dev/shm/x, file=/dev/shm/x,size=4096, ...) or a path. Positions '
                'and values take 0x-hex. Exit status: 0 done, 1 refused by the library (its message is '
                'printed), 2 bad usage. `python -m sharedarea list` lists the areas in use.')
