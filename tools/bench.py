@@ -430,7 +430,7 @@ def chart(res, path):
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
     except ImportError:
-        return 'no matplotlib: no chart (pip install matplotlib)'
+        return 'no matplotlib: no chart (make bench installs it)'
     series = [('sharedarea (pages=)', res['sharedarea']['pages']), ('sharedarea (file=)', res['sharedarea']['file']),
               ('sharedarea pure Python', res['sharedarea_pure']['pages']), ('uWSGI binding', res.get('uwsgi') or {}),
               ('sharedarea inside uWSGI', res.get('sa_in_uwsgi') or {}),
@@ -501,7 +501,7 @@ def main(argv):
     with open(jpath, 'w') as f:
         json.dump(res, f, indent=1)
     print(table(res))
-    print('wrote %s and %s' % (jpath, ppath))
+    print('wrote %s' % jpath + ('' if note else ' and %s' % ppath))
     return 0
 
 
