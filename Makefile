@@ -85,7 +85,7 @@ endif
 
 # Real uWSGI is the reference for tests/uwsgi: installed from Debian where that can be done (as root, as
 # .ci/run does); elsewhere one line says which tests pytest will skip (counted as skipped in its summary).
-uwsgi-tools:
+uwsgi-tools: ## real uWSGI from Debian (as root), for tests/uwsgi; else a note
 	@command -v uwsgi >/dev/null && test -n "$$(ls /usr/lib/uwsgi/plugins/python3*_plugin.so 2>/dev/null)" || \
 	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uwsgi-core uwsgi-plugin-python3 >/dev/null; } || \

@@ -51,3 +51,18 @@ def test_the_readme_is_a_short_guide_that_lists_every_example_and_links_pages_th
     for link in re.findall(r'\]\(([^)#]+)', text):
         if link not in ('docs/web.md', 'docs/redis.md', 'docs/security.md', 'docs/microbit.md'):
             assert os.path.exists(os.path.join(ROOT, link)), link
+
+
+def test_make_help_lists_every_target_with_one_line():
+    import shutil
+    import subprocess
+    if not shutil.which('make'):
+        return  # no make here: nothing to list
+    out = subprocess.run(['make', '-s', '-C', ROOT, 'help'], stdout=subprocess.PIPE, text=True, timeout=60).stdout
+    listed = [ln.split()[1] for ln in out.splitlines() if ln.startswith('  make ')]
+    phony = set()
+    for ln in read('Makefile').splitlines():
+        if ln.startswith('.PHONY:'):
+            phony.update(ln.split()[1:])
+    assert set(listed) == phony - {'all', 'help'}, out
+    assert all(len(ln.split(None, 2)) == 3 for ln in out.splitlines())
