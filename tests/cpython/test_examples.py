@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import time
 import sys
 
 import pytest
@@ -70,3 +71,45 @@ def test_the_board_program_on_the_micropython_unix_port(tmp_path):
                        stderr=subprocess.STDOUT, text=True, timeout=120, env=dict(os.environ, MICROPYPATH=dest))
     assert p.returncode == 0, p.stdout
     check_board_output(p.stdout)
+
+
+def test_the_uwsgi_app_runs_unchanged_in_real_uwsgi(tmp_path):
+    # two uWSGI workers, one counter in uWSGI's own SharedArea (the drop-in leaves the real module alone)
+    import shutil
+    import socket
+    import urllib.request
+    import glob
+    if not shutil.which('uwsgi') or not glob.glob('/usr/lib/uwsgi/plugins/python3*_plugin.so'):
+        if os.environ.get('CI') == 'true':
+            pytest.fail('CI must install uWSGI (.ci/run does)')
+        pytest.skip('uWSGI is not installed (Debian: apt-get install uwsgi-core uwsgi-plugin-python3)')
+    pkg = tmp_path / 'sharedarea'
+    shutil.copytree(os.path.join(ROOT, 'core'), str(pkg), ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copytree(os.path.dirname(sharedarea_port_file()), str(pkg / 'port_cpython'),
+                    ignore=shutil.ignore_patterns('__pycache__', '*.c'))
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen(['uwsgi', '--plugin', 'python3', '--http-socket', '127.0.0.1:%d' % port, '--sharedarea', '1',
+                          '--pythonpath', str(tmp_path), '--wsgi-file', os.path.join(ROOT, 'examples', 'uwsgi_app.py'),
+                          '--master', '--processes', '2', '--die-on-term'],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        got = []
+        for path in ('/', '/about', '/'):
+            for _ in range(100):
+                try:
+                    got.append(urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path), timeout=5).read().decode())
+                    break
+                except OSError:
+                    time.sleep(0.1)  # still starting
+        assert got == ['hit 1 on /\n', 'hit 2 on /about\n', 'hit 3 on /\n']
+    finally:
+        p.terminate()
+        out = p.communicate(timeout=30)[0].decode(errors='replace')
+    assert 'Traceback' not in out, out
+
+
+def sharedarea_port_file():
+    import sharedarea.port_cpython
+    return sharedarea.port_cpython.__file__
