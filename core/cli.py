@@ -26,26 +26,27 @@ def data_path(spec):
     return None
 
 
-def open_area(spec):
+def open_area(spec, argv):
     """Opens the area as any other user of it would (joining its companion takes nothing from them)."""
     try:
         return sharedarea.get(sharedarea.add(spec))
     except sharedarea.SharedAreaError:
-        _speak_their_protocol(spec)
+        _speak_their_protocol(spec, argv)
         raise
 
 
-def _speak_their_protocol(spec):
+def _speak_their_protocol(spec, argv):
     # The processes already using a file area lock it with the other CPython path (compiled or pure):
     # run this command again with theirs, so looking at an area never asks its users to change.
     from sharedarea import port_cpython
     from sharedarea.port_cpython import describe
     path = data_path(spec)
     comp = path and port_cpython.companion(path)
-    theirs = comp and describe.recorded_protocol(comp)
-    if port_cpython.FAST and theirs == 1 and not os.environ.get('SHAREDAREA_PURE') and describe.lock_users(comp):
-        os.execve(sys.executable, [sys.executable, '-m', 'sharedarea'] + sys.argv[1:],
-                  dict(os.environ, SHAREDAREA_PURE='1'))
+    pure = comp and describe.pure_needed(comp)
+    if pure is None or pure == (not port_cpython.FAST) or 'SHAREDAREA_PURE' in os.environ:
+        return  # theirs is ours already, or the user chose a path: the library's message says what to do
+    os.execve(sys.executable, [sys.executable, '-m', 'sharedarea'] + argv,
+              dict(os.environ, SHAREDAREA_PURE='1' if pure else '0'))
 
 
 def mappers(path):
@@ -381,7 +382,7 @@ def main(argv=None):
         ap.error('give a COMMAND after SPEC (info, dump, get, set, inc, dec, read, write, watch)')
     args.spec = spec_of(args.spec)
     try:
-        area = open_area(args.spec)
+        area = open_area(args.spec, argv)
         try:
             return COMMANDS[args.command](area, args)
         finally:

@@ -55,6 +55,14 @@ def recorded_protocol(companion_path):
     return unpack_from('<I', b, 24)[0] if len(b) == 28 else 0
 
 
+def pure_needed(companion_path):
+    """True / False: the processes using that companion speak the pure / compiled path; None: nobody uses it."""
+    theirs = recorded_protocol(companion_path)
+    if theirs not in (1, 2) or not lock_users(companion_path):
+        return None
+    return theirs == 1
+
+
 def read_counter(companion_path):
     """The update counter in the companion at that path, read without joining it (None if missing)."""
     try:

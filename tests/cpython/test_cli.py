@@ -193,3 +193,39 @@ def test_the_console_script_is_installed():
     if not os.path.exists(exe):
         return  # an install without scripts (a plain PYTHONPATH run)
     assert subprocess.run([exe, '--help'], stdout=subprocess.PIPE).returncode == 0
+
+
+HOLDER = '''
+import sys, sharedarea
+a = sharedarea.get(sharedarea.add('file=%s'))
+a.write64(0, 7)
+print('ready', flush=True)
+sys.stdin.read()
+'''
+
+
+def test_it_speaks_the_lock_path_of_the_areas_users():
+    # users on the pure-Python path, the command (compiled where built) switches to theirs instead of failing
+    if not sharedarea.port_cpython.FAST:
+        return  # only one path here: nothing to switch
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, 'area')
+        with open(path, 'wb') as f:
+            f.write(bytes(64))
+        env = dict(os.environ, SHAREDAREA_PURE='1')
+        h = subprocess.Popen([sys.executable, '-c', HOLDER % path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             env=env, text=True)
+        try:
+            assert h.stdout.readline() == 'ready\n'
+            env = dict(os.environ)
+            env.pop('SHAREDAREA_PURE', None)
+            p = subprocess.run([sys.executable, '-m', 'sharedarea', path, 'info'], stdout=subprocess.PIPE, text=True,
+                               env=env, timeout=20)
+            assert p.returncode == 0 and 'pure-Python' in p.stdout and str(h.pid) in p.stdout
+            p = subprocess.run([sys.executable, '-m', 'sharedarea', path, 'inc', '0'], stdout=subprocess.PIPE,
+                               text=True, env=env, timeout=20)
+            assert (p.returncode, p.stdout) == (0, '8\n')
+        finally:
+            h.stdin.close()
+            h.wait(timeout=20)
