@@ -280,17 +280,27 @@ def cmd_list(args):
         except ValueError:
             continue
         users = describe.lock_users(comp)
-        rows.append((comp, _find_data(dev, ino), describe.read_counter(comp), users))
-    if not rows:
-        print('no areas in use (no companion in %s)' % d)
-    for comp, path, n, users in rows:
+        rows.append((comp, _find_data(dev, ino, d), describe.read_counter(comp), users))
+    used = [r for r in rows if r[3]]
+    if not used:
+        print('no areas in use (no companion in %s has a user)' % d)
+    for comp, path, n, users in used:
         print('%s  updates=%s  users: %s' % (path or '(file not found)', n, _pids(users)))
         print('    companion %s' % comp)
+    left = [r for r in rows if not r[3]]
+    if left:
+        # a last user killed by SIGKILL leaves its companion; the next user of that file takes it over
+        print('left over (no process has them open): %s' % ', '.join(
+            '%s (%s)' % (comp, path or 'file not found') for comp, path, n, users in left))
     return 0
 
 
-def _find_data(dev, ino):
-    # the data file a companion belongs to: mapped by some process, or in the companion's own directory
+def _find_data(dev, ino, folder):
+    # the data file a companion belongs to: mapped by some process, or in the companion's own folder
+    for name in os.listdir(folder):
+        st = os.lstat(os.path.join(folder, name))
+        if (st.st_dev, st.st_ino) == (dev, ino):
+            return os.path.join(folder, name)
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
             continue
