@@ -3,7 +3,7 @@
 import sys
 import time
 
-from .area import SharedArea, SharedAreaError
+from .area import SharedArea, SharedAreaError, _bytes_of, _fit, _Held
 from .resp import Conn, ReplyError, timed_out
 
 try:
@@ -11,14 +11,11 @@ try:
 except ImportError:
     _thread = None
 
-try:
-    _view = memoryview
-except NameError:
-    _view = None
 
 _MICRO = sys.implementation.name == 'micropython'
 _TIMEOUT = 5.0  # seconds: the spec's timeout= when not given
 _LEASE = 10.0  # seconds: the spec's lease= when not given
+_UPGRADE = 'this thread holds rlock on the area; upgrading it to a write is refused (unlock first)'  # (as locally)
 _QUIET = object()  # what a read that timed out gives (the connection kept)
 _KEYS = ('redis', 'key', 'size', 'pages', 'db', 'timeout', 'lease')
 
@@ -296,9 +293,10 @@ class RedisArea(SharedArea):
     """An area kept in a Redis string: same ops as a local one, one round trip each."""
 
     _conn = None  # class-level default: a half-made or closed area has no connection, close() is safe twice
-    _b = None
+    _buf = None  # (as SharedArea: None once closed; the connection while open)
     _mem = None
     _sync = None
+    kind = 'redis'
 
     def __init__(self, spec, id=-1, page=4096):
         kv = parse(spec, page)
@@ -334,7 +332,8 @@ class RedisArea(SharedArea):
                                   % (spec, self.key, t, n, kv['size']) if t == 'string' else
                                   'sharedarea spec %r: redis key %r holds a %s, not a string' % (spec, self.key, t))
         self.size = n
-        self._b = self._mem = self._conn  # (open: not None)
+        self._held = _Held(self)
+        self._buf = self._conn  # open: SharedArea's checks (_check, _length) work as they are
 
     def number(self, id):
         """Takes its id (add() numbers an area once it is connected); returns the area."""
@@ -346,9 +345,8 @@ class RedisArea(SharedArea):
         return (_reopen, (self.spec,))
 
     def __repr__(self):
-        if self._conn is None:
-            return '<RedisArea %d: closed>' % self.id
-        return '<RedisArea %d: %d bytes in redis %s key %r>' % (self.id, self.size, self._where, self.key)
+        return '<RedisArea id=%d size=%d redis %s key %r%s>' % (self.id, self.size, self._where, self.key,
+                                                               ' closed' if self._buf is None else '')
 
     # -- the round trips
 
@@ -443,82 +441,52 @@ class RedisArea(SharedArea):
 
     # -- the checks, as a local area makes them
 
-    def _chk(self, pos, n):
-        if self._conn is None:
-            raise SharedAreaError('sharedarea %d is closed' % self.id)
-        if not isinstance(pos, int):
-            raise TypeError('pos must be an int, not %s' % type(pos))
-        if not 0 <= pos < self.size:
-            raise SharedAreaError('sharedarea %d: pos %d is outside 0..%d' % (self.id, pos, self.size - 1))
-        if pos + n > self.size:
-            raise SharedAreaError('sharedarea %d: %d bytes at pos %d cross the end (size %d)'
-                                  % (self.id, n, pos, self.size))
-
     def _writing(self):
         # a write under this thread's own rlock is refused, as locally
         h = self._holds.get(_ident())
         if h and h[1][0] == 'r':
-            raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
-
-    def _fit(self, v, w, what):
-        if not isinstance(v, int):
-            raise TypeError('%s must be an int, not %s' % (what, type(v)))
-        b = w * 8
-        if not -(1 << (b - 1)) <= v < 1 << b:
-            raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (what, v, b, -(1 << (b - 1)),
-                                                                            (1 << b) - 1))
+            raise SharedAreaError(_UPGRADE)
 
     # -- the data ops
 
     def read(self, pos, length=0):
-        """Bytes from pos; length 0 reads to the end."""
-        if not isinstance(length, int):
-            raise TypeError('length must be an int, not %s' % type(length))
-        if length < 0:
-            raise SharedAreaError('sharedarea %d: length %d is negative' % (self.id, length))
-        if not length and type(pos) is int:  # (as locally: a bool pos reads nothing)
-            length = self.size - pos
-        self._chk(pos, length)
+        """The bytes at pos (length 0: to the end)."""
+        length = self._length(pos, length, self.size)
+        self._check(pos, length)
         return bytes(self._script('read', pos, length)[0])
 
     def write(self, pos, data):
-        """Writes data (any bytes-like object; str as UTF-8) at pos."""
-        if isinstance(data, str):
-            data = bytes(data, 'utf-8')
-        elif type(data) is not bytes and type(data) is not bytearray:
-            try:
-                data = _view(data).cast('B')  # a bytes-like object counts by its bytes, as locally
-            except (TypeError, AttributeError, NameError):
-                pass  # not a buffer (len() says so, as locally), or no cast on this runtime
+        """Stores data (any bytes-like object; a str as UTF-8) at pos."""
+        data = _bytes_of(data)
         n = len(data)
-        self._chk(pos, n)
+        self._check(pos, n)
         self._writing()
         self._script('write', pos, n, bytes(data))
 
     def readfast(self, pos, buf, length=0):
-        """Copies bytes from pos into buf; length 0: as many as fit. Returns the count."""
-        n = len(buf)
-        if not isinstance(length, int):
-            raise TypeError('length must be an int, not %s' % type(length))
-        if not 0 <= length <= n:
+        """Copies the bytes at pos into buf (no new object); returns how many (length 0: as many as fit)."""
+        try:
+            view = memoryview(buf)
+        except TypeError:
+            raise TypeError('readfast() needs a writable buffer, not %s' % type(buf).__name__)
+        try:
+            view = view.cast('B')
+        except (AttributeError, TypeError):
+            pass  # MicroPython: no cast
+        n = len(view)
+        if type(length) is int and not 0 <= length <= n:
             raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
-        if not length and type(pos) is int:  # (as locally: a bool pos reads nothing)
-            length = min(n, self.size - pos)
-        self._chk(pos, length)
-        d = self._script('read', pos, length)[0]
-        if _view:
-            _view(buf)[0:length] = d
-        else:
-            for i in range(length):
-                buf[i] = d[i]
+        length = self._length(pos, length, n)
+        self._check(pos, length)
+        view[0:length] = self._script('read', pos, length)[0]
         return length
 
-    def _int(self, pos, w):
-        self._chk(pos, w)
+    def _fetch(self, pos, w):
+        self._check(pos, w)
         return self._signed(self._script('read', pos, w)[0], w)
 
-    def _put(self, pos, w, v, op):
-        self._chk(pos, w)
+    def _store(self, pos, w, v, op):
+        self._check(pos, w)
         self._writing()
         v &= (1 << w * 8) - 1
         d = self._script(op, pos, w, bytes((v >> (8 * i)) & 255 for i in range(w)))[0]
@@ -532,101 +500,101 @@ class RedisArea(SharedArea):
 
     def read8(self, pos):
         """The signed 8-bit int at pos."""
-        return self._int(pos, 1)
+        return self._fetch(pos, 1)
 
     def read16(self, pos):
         """The signed 16-bit little-endian int at pos."""
-        return self._int(pos, 2)
+        return self._fetch(pos, 2)
 
     def read32(self, pos):
         """The signed 32-bit little-endian int at pos."""
-        return self._int(pos, 4)
+        return self._fetch(pos, 4)
 
     def read64(self, pos):
         """The signed 64-bit little-endian int at pos."""
-        return self._int(pos, 8)
+        return self._fetch(pos, 8)
 
     def write8(self, pos, value):
         """Stores value (signed or unsigned, 8 bits) at pos."""
-        self._fit(value, 1, 'value')
-        self._put(pos, 1, value, 'write')
+        _fit(value, 1, 'value')
+        self._store(pos, 1, value, 'write')
 
     def write16(self, pos, value):
         """Stores value (signed or unsigned, 16 bits) at pos."""
-        self._fit(value, 2, 'value')
-        self._put(pos, 2, value, 'write')
+        _fit(value, 2, 'value')
+        self._store(pos, 2, value, 'write')
 
     def write32(self, pos, value):
         """Stores value (signed or unsigned, 32 bits) at pos."""
-        self._fit(value, 4, 'value')
-        self._put(pos, 4, value, 'write')
+        _fit(value, 4, 'value')
+        self._store(pos, 4, value, 'write')
 
     def write64(self, pos, value):
         """Stores value (signed or unsigned, 64 bits) at pos."""
-        self._fit(value, 8, 'value')
-        self._put(pos, 8, value, 'write')
+        _fit(value, 8, 'value')
+        self._store(pos, 8, value, 'write')
 
     def inc8(self, pos, amount=1):
         """Adds amount to the 8-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 1, 'amount')
-        return self._put(pos, 1, amount, 'add')
+        _fit(amount, 1, 'amount')
+        return self._store(pos, 1, amount, 'add')
 
     def inc16(self, pos, amount=1):
         """Adds amount to the 16-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 2, 'amount')
-        return self._put(pos, 2, amount, 'add')
+        _fit(amount, 2, 'amount')
+        return self._store(pos, 2, amount, 'add')
 
     def inc32(self, pos, amount=1):
         """Adds amount to the 32-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 4, 'amount')
-        return self._put(pos, 4, amount, 'add')
+        _fit(amount, 4, 'amount')
+        return self._store(pos, 4, amount, 'add')
 
     def inc64(self, pos, amount=1):
         """Adds amount to the 64-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 8, 'amount')
-        return self._put(pos, 8, amount, 'add')
+        _fit(amount, 8, 'amount')
+        return self._store(pos, 8, amount, 'add')
 
     def dec8(self, pos, amount=1):
         """Subtracts amount from the 8-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 1, 'amount')
-        return self._put(pos, 1, -amount, 'add')
+        _fit(amount, 1, 'amount')
+        return self._store(pos, 1, -amount, 'add')
 
     def dec16(self, pos, amount=1):
         """Subtracts amount from the 16-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 2, 'amount')
-        return self._put(pos, 2, -amount, 'add')
+        _fit(amount, 2, 'amount')
+        return self._store(pos, 2, -amount, 'add')
 
     def dec32(self, pos, amount=1):
         """Subtracts amount from the 32-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 4, 'amount')
-        return self._put(pos, 4, -amount, 'add')
+        _fit(amount, 4, 'amount')
+        return self._store(pos, 4, -amount, 'add')
 
     def dec64(self, pos, amount=1):
         """Subtracts amount from the 64-bit int at pos (wrapping); returns the new value."""
-        self._fit(amount, 8, 'amount')
-        return self._put(pos, 8, -amount, 'add')
+        _fit(amount, 8, 'amount')
+        return self._store(pos, 8, -amount, 'add')
 
     def update(self):
         """Bumps the update counter (and wakes every waiter, on every host)."""
-        self._chk(0, 0)
+        self._check(0, 0)
         self._writing()
         self._script('write', 0, 0)
 
     @property
     def updates(self):
         """The update counter (kept in the key NAME:updates)."""
-        self._chk(0, 0)
+        self._check(0, 0)
         return int(self._call('GET', self._keys[1]) or 0)
 
     def memoryview(self):
         """Refused: the bytes live on the server."""
-        self._chk(0, 0)
+        self._check(0, 0)
         raise SharedAreaError('sharedarea %d: memoryview() is not available for a redis area (its bytes live on '
                               'the server); use read(), readfast() and write()' % self.id)
 
     def object(self):
         """Refused: the area was not made from a buffer."""
-        self._chk(0, 0)
+        self._check(0, 0)
         raise SharedAreaError('sharedarea %d was not made from a buffer: no object() to return' % self.id)
 
     # -- locks: leases on the server, held by a thread of this process, nesting for it
@@ -640,26 +608,26 @@ class RedisArea(SharedArea):
         return self._lock('w')
 
     def _lock(self, kind):
-        self._chk(0, 0)
+        self._check(0, 0)
         me = _ident()
         h = self._holds.get(me)
         if h:
             if kind == 'w' and h[1][0] == 'r':
-                raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
+                raise SharedAreaError(_UPGRADE)
             h[1].append(kind)
-            return self
+            return self._held
         tok = _token()
         self._script(kind + 'lock', hold=(tok, ''))
         self._holds[me] = [tok, [kind]]
         if self._conn is None:  # closed by another thread while this one waited
             self._holds.pop(me, None)
-            self._chk(0, 0)
+            self._check(0, 0)
         self._renew_start()
-        return self
+        return self._held
 
     def unlock(self):
         """Drops this thread's innermost lock; the last one frees the lease on the server."""
-        self._chk(0, 0)
+        self._check(0, 0)
         if not self._drop(_ident()):
             raise SharedAreaError('sharedarea %d: unlock() without a lock held by this thread' % self.id)
 
@@ -704,14 +672,15 @@ class RedisArea(SharedArea):
     # -- waiting: pub/sub on NAME:updates, subscribed before the counter is read
 
     def wait(self, freq=100, timeout=0, since=None):
-        """True once the area is updated (after the call, or since the count `since`); False at timeout."""
-        self._chk(0, 0)
-        if not isinstance(freq, (int, float)) or not isinstance(timeout, (int, float)):
-            raise TypeError('freq and timeout must be numbers')
-        if not freq > 0 or not timeout >= 0:
+        """Blocks until the area is updated (or, with since, until updates != since); False at timeout (s, 0: none)."""
+        self._check(0, 0)
+        for what, v in (('freq', freq), ('timeout', timeout)):
+            if type(v) is not int and type(v) is not float:
+                raise TypeError('%s must be a number, not %s' % (what, type(v).__name__))
+        if not freq > 0 or not timeout >= 0:  # written so that NaN is refused too
             raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
-        if since is not None and not isinstance(since, int):
-            raise TypeError('since must be an int, not %s' % type(since))
+        if since is not None and type(since) is not int:
+            raise TypeError('since must be an int, not %s' % type(since).__name__)
         sub = Conn(self._addr, self._timeout, self._password, self._db)
         try:
             return self._wait(sub, freq / 1000, timeout, since)
@@ -755,12 +724,12 @@ class RedisArea(SharedArea):
                 except ValueError:
                     pass
 
-    def changed(self, since=None, timeout=None):
-        """Awaitable: the new update count once the area changes (after the call, or from since); False at timeout."""
-        self._chk(0, 0)
-        if since is not None and not isinstance(since, int):
-            raise TypeError('since must be an int, not %s' % type(since))
-        return self._changed(since, timeout)
+    async def changed(self, since=None, timeout=None):
+        """Awaits an update (or updates != since); the new update count, or False at timeout (s)."""
+        self._check(0, 0)
+        if since is not None and type(since) is not int:
+            raise TypeError('since must be an int, not %s' % type(since).__name__)
+        return await self._changed(since, timeout)
 
     async def _changed(self, since, timeout):
         # pub/sub on an asyncio stream (both runtimes): other tasks run while it waits, and nothing polls
@@ -841,5 +810,5 @@ class RedisArea(SharedArea):
         for me in list(self._holds):
             while self._drop(me):
                 pass
-        self._conn = self._b = self._mem = None
+        self._conn = self._buf = None
         c.close()

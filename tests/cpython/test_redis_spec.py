@@ -111,3 +111,20 @@ def test_db_unix_socket_and_password(client, monkeypatch):
         srv.close()
         if os.path.exists(sock):
             os.remove(sock)
+
+
+def test_repr_and_with_closes():
+    srv = shared()
+    k = key()
+    with sharedarea.get(sharedarea.add('redis=%s,key=%s,size=16' % (srv.addr, k))) as a:
+        assert repr(a) == "<RedisArea id=%d size=16 redis %s key '%s'>" % (a.id, srv.addr, k), repr(a)
+        with a.wlock() as held:
+            assert held is a
+            a.write(0, b'w')
+        pytest.raises(SharedAreaError, a.unlock)
+    assert repr(a).endswith(' closed>')
+    e = pytest.raises(SharedAreaError, a.read, 0)
+    assert 'closed' in str(e.value)
+    e = pytest.raises(SharedAreaError, sharedarea.get, a.id)
+    assert 'closed' in str(e.value)
+    a.close()  # twice is fine
