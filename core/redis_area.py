@@ -692,11 +692,12 @@ class RedisArea(SharedArea):
 
     def _wait(self, sub, step, timeout, since):
         t0 = _mono()
+        if since is None:
+            since = self.updates  # the count as the call begins
         sub.call('SUBSCRIBE', self._channel)  # (its reply confirms it: no update after this is missed)
-        base = self.updates
-        if since is not None and base != since:
+        if self.updates != since:  # read after subscribing: an update made meanwhile is seen here
             return True
-        base = base if since is None else since
+        base = since
         quiet = _mono()  # since the server last said something
         pinged = False
         while True:
@@ -729,6 +730,8 @@ class RedisArea(SharedArea):
         self._check(0, 0)
         if since is not None and type(since) is not int:
             raise TypeError('since must be an int, not %s' % type(since).__name__)
+        if since is None:
+            since = self.updates  # the count as the call begins
         return await self._changed(since, timeout)
 
     async def _changed(self, since, timeout):
@@ -759,9 +762,10 @@ class RedisArea(SharedArea):
             wr.write(('*%d\r\n' % len(c) + ''.join('$%d\r\n%s\r\n' % (len(a), a) for a in c)).encode())
             await wr.drain()
             await asyncio.wait_for(self._item(rd), self._timeout)  # +OK, or the subscribe confirmation
-        base = self.updates if since is None else since
-        if since is not None and self.updates != since:
-            return self.updates
+        now = self.updates  # read after subscribing: an update made meanwhile is seen here
+        if now != since:
+            return now
+        base = since
         t0 = _mono()
         while True:
             left = timeout - _elapsed(t0) if timeout else 3600

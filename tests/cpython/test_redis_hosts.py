@@ -273,3 +273,56 @@ def test_pickles_for_multiprocessing_spawn():
     with multiprocessing.get_context('spawn').Pool(2) as pool:
         got = sorted(pool.map(_spawned_inc, [a, a, a]))
     assert got == [5, 10, 15] and a.read64(0) == 15
+
+
+def test_threads_and_processes_exact_every_width(client):
+    # (the portable test_threads_mixed_widths_exact, with counts a loaded machine does in seconds)
+    import threading
+    s = spec(shared().addr)
+    a = area(s)
+    n = 150
+
+    def work():
+        b = area(s)
+        ts = [threading.Thread(target=lambda: [(b.inc8(0), b.dec16(2), b.inc32(5, 3), b.dec64(9, 2))
+                                               for _ in range(n)]) for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    pids = [fork(work) for _ in range(2)]
+    work()
+    assert [join(p, 120) for p in pids] == [0, 0]
+    k = 6 * n
+    assert a.read8(0) == (k % 256) - (256 if k % 256 > 127 else 0)
+    assert (a.read16(2), a.read32(5), a.read64(9)) == (-k, 3 * k, -2 * k)
+
+
+def test_an_update_while_wait_subscribes_is_not_missed(monkeypatch):
+    import asyncio
+    from sharedarea import redis_area
+    s = spec(shared().addr)
+    a, other = area(s), area(s)
+    call = redis_area.Conn.call
+
+    def late_subscribe(conn, *args):
+        if args[0] == 'SUBSCRIBE':
+            other.inc8(0)  # after wait() began, before it listens
+        return call(conn, *args)
+    monkeypatch.setattr(redis_area.Conn, 'call', late_subscribe)
+    t0 = time.monotonic()
+    assert a.wait(100, 5) is True and time.monotonic() - t0 < 2
+    u = a.updates
+    monkeypatch.setattr(redis_area.RedisArea, '_item', _late_item(redis_area.RedisArea._item, other))
+    assert asyncio.run(a.changed(timeout=5)) == u + 1
+
+
+def _late_item(item, other):
+    state = {'done': False}
+
+    async def f(self, rd):
+        if not state['done']:
+            state['done'] = True
+            other.inc8(0)  # while changed() subscribes
+        return await item(self, rd)
+    return f
