@@ -1,6 +1,6 @@
 # The emulated BBC micro:bit: Debian's MicroPython 1.9.2 firmware in QEMU (-M microbit), its UART on a pty.
-# Boots it in the background, puts the flat sharedarea build on it (tools/flatten.py), measures heap, runs
-# the portable tests one function at a time, and builds and boots the demo hex.
+# Boots it in the background, puts the micro:bit edition on it (microbit/, built by tools/microbit_build.py),
+# measures heap, runs the portable tests one function at a time, and builds and boots the demo hex.
 #
 #   python tools/microbit.py test [test files...]   the portable tests; ends "device: N passed, N failed, N skipped"
 #   python tools/microbit.py heap                   the heap table (markdown)
@@ -17,7 +17,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
-import flatten  # noqa: E402
+import microbit_build  # noqa: E402
 
 FIRMWARE = os.environ.get('MICROBIT_FIRMWARE', '/usr/share/firmware-microbit-micropython/firmware.hex')
 TESTS = os.path.join(ROOT, 'tests', 'portable')
@@ -180,9 +180,9 @@ class Repl:
 
 
 def install(repl, extra=()):
-    # removes every file, then writes the flat build (plus extra (name, text) pairs)
+    # removes every file, then writes the edition's built files (plus extra (name, text) pairs)
     repl.ok('import os\nfor n in os.listdir():\n os.remove(n)')
-    for name, path in flatten.build():
+    for name, path in microbit_build.build():
         with open(path) as f:
             repl.put(name, f.read())
     for name, text in extra:
@@ -233,25 +233,16 @@ def _free(repl):
 
 
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
-IMPORTED = flatten.AT_IMPORT + ('init',)  # what `import sharedarea` runs, in that order, into one namespace
-# (what, code run first in a fresh heap, code measured): each row after a soft reset. First the import
-# module by module (flatten's loader, run at the REPL up to that module), then what a program sees: the
-# import, an area, each part loaded after them, and parts together.
+# (what, code run first in a fresh heap, code measured): each row after a soft reset. The import, an
+# area, then each part loaded after them, and parts together.
 HEAP_ROWS = (
     ('boot: nothing imported', '', 'pass'),
-) + tuple(
-    ('%s sa_%s%s' % ('+' if i else 'import:', m, ' (and the loader)' if not i else ''),
-     flatten.LD + (flatten.loop(IMPORTED[:i]) if i else ''), (flatten.LD if not i else '') + flatten.loop([m]))
-    for i, m in enumerate(IMPORTED)
-) + (
-    ('`import sharedarea` (%s)' % ', '.join('sa_' + m for m in IMPORTED), '', 'import sharedarea'),
+    ('`import sharedarea` (sharedarea.py, sa_area.py)', '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-) + tuple(("+ load(%s)%s" % (', '.join(map(repr, ps)), ' (with fixed.py, for ptr=)' if ps == ('spec',) else ''),
-           'import sharedarea\n' + AREA,
+) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import sharedarea\n' + AREA,
            ''.join('sharedarea.load(%r)\n' % p for p in ps))
-          for ps in (('ints',), ('locks',), ('extra',), ('errors',), ('spec',), ('names',), ('ints', 'locks'),
-                     ('ints', 'errors'), ('ints', 'extra'), ('locks', 'names'), ('ints', 'names'),
-                     ('ints', 'locks', 'errors'), ('ints', 'locks', 'extra')))
+          for ps in (('ints',), ('locks',), ('extra',), ('names',), ('spec',), ('ints', 'locks'),
+                     ('ints', 'extra'), ('ints', 'names'), ('locks', 'extra'), ('ints', 'locks', 'extra')))
 
 
 def heap(repl):
@@ -324,7 +315,7 @@ def split_tests(path):
 def helpers(pre, text):
     # the helpers the test uses (of UTIL and of the module's own), in order, as sources: only those its
     # code (not its comments) names, and those they name, as each costs heap on the board
-    used, want, grew = set(), [flatten.strip(textwrap.dedent(text))], True
+    used, want, grew = set(), [microbit_build.strip(textwrap.dedent(text))], True
     every = [([n], t) for n, t in UTIL] + pre
     while grew:
         grew = False
@@ -344,14 +335,14 @@ def statements(text):
     for st in ast.parse(text).body[0].body:
         if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
             continue  # a docstring
-        out.append(flatten.strip(textwrap.dedent(''.join(lines[st.lineno - 1:st.end_lineno]))))
+        out.append(microbit_build.strip(textwrap.dedent(''.join(lines[st.lineno - 1:st.end_lineno]))))
     return out
 
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
          ('extra', r'\.(readfast|wait|update|memoryview|object)\b|sharedarea_(readfast|wait|update)'),
-         ('errors', r'str\(|\.args'), ('names', r'sharedarea_'))
+         ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
 
 
@@ -376,7 +367,7 @@ def run_test(repl, imports, pre, name, text):
     body = statements(text)
     parts = needs(text, pre)
     units = (['import gc,sharedarea'] + ['sharedarea.load(%r)' % p for p in parts] +
-             [flatten.strip(imports)] + [flatten.strip(h) for h in helpers(pre, text)])
+             [microbit_build.strip(imports)] + [microbit_build.strip(h) for h in helpers(pre, text)])
     res = _run(repl, units, parts, ['\n'.join(body)])
     if len(body) > 1 and res[0] == 'SKIP' and '(the test:' in res[1]:
         res = _run(repl, units, parts, body)
@@ -457,13 +448,13 @@ def run_tests(files=None, session=None):
 # level too deep for the firmware's C stack.
 SCRIPT_AT = 0x3e000
 DATA = 0x3e200  # the boot script must fit below it (508 bytes)
-HEX_FILES = ('sharedarea.py', 'sa_area', 'sa_port', 'sa_init')
+HEX_FILES = ('sharedarea.py', 'sa_area.py')  # what the demo uses: the import, no part
 # the boot script: on the first boot, the installer (stored at DATA as length + text) copies the files
 # into the filesystem and resets the board, so the demo then starts in a clean heap. The import comes
 # first, from the script itself (one level deeper is too deep), then the demo (the file sa_demo: the
 # demo less its import) runs: compiled then, it takes no heap while the library loads.
 BOOT = """import os
-if 'sa_init' not in os.listdir():
+if 'sa_area.py' not in os.listdir():
  from machine import mem8,reset
  exec(bytes(mem8[%d+i] for i in range(mem8[%d]|mem8[%d]<<8)))
  reset()
@@ -503,11 +494,11 @@ def build_hex(out=None):
         check_tools()  # names the missing piece and its package
     with open(FIRMWARE) as f:
         lines = f.read().split()
-    built = dict(flatten.build())
+    built = dict(microbit_build.build())
     with open(os.path.join(ROOT, 'tools', 'microbit_demo.py')) as f:
         demo = f.read()
     script = (BOOT % (DATA + 2, DATA, DATA + 1)).encode()
-    demo = flatten.strip(demo.replace('import sharedarea\n', '', 1))
+    demo = microbit_build.strip(demo.replace('import sharedarea\n', '', 1))
     if len(script) > DATA - SCRIPT_AT - 4:
         raise BoardError('the boot script is %d bytes; %d fit' % (len(script), DATA - SCRIPT_AT - 4))
     n = len(INSTALL % DATA)  # the files follow the installer; their address has as many digits as DATA

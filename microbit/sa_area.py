@@ -1,0 +1,81 @@
+# The area object of the micro:bit edition of sharedarea (sharedarea.py): bounds, read, write and close;
+# one thread, each op with interrupts off. Its other methods come with the parts (sharedarea.load).
+from machine import disable_irq, enable_irq
+
+PAGE_SIZE = 256  # (4096 elsewhere: a page of that size is a quarter of this board's RAM)
+
+
+class SharedAreaError(ValueError):
+    pass
+
+
+class SharedArea:
+    # _b: the memory (a bytearray, or machine.mem8 for ptr=), the area's bytes from index _o on; None once
+    # closed (a class default too, so close() is safe twice). _n: the update counter; _w, _r: the wlock
+    # and rlock holds (one thread: a hold only counts, and keeps this thread's writes out under rlock).
+    _b = None
+    _make = None  # the part ints puts its maker of read8 .. dec64 here
+
+    def __init__(self, id, mem, offset, size, obj):
+        self.id = id
+        self.size = size
+        self._b = mem
+        self._o = offset
+        self._obj = obj
+        self._n = self._w = self._r = 0
+
+    def __getattr__(self, name):
+        # area.updates, the update counter (this firmware has no property()); read8 .. dec64 once the part
+        # ints is loaded
+        if name == 'updates':
+            self._chk(0, 0)
+            return self._n
+        if self._make is None:
+            raise AttributeError(name)
+        return self._make(name)
+
+    def _chk(self, pos, n, write=False):
+        # the check every call makes: open, n bytes from pos inside the area, and no rlock for a write;
+        # returns the index of pos in _b
+        if self._b is None:
+            raise SharedAreaError('sharedarea %d is closed' % self.id)
+        if type(pos) is not int or type(n) is not int:
+            raise TypeError('pos and length must be ints, not %s and %s' % (type(pos), type(n)))
+        if not 0 <= pos < self.size or not 0 <= n <= self.size - pos:
+            raise SharedAreaError('sharedarea %d: pos %d, length %d is outside 0..%d' % (
+                self.id, pos, n, self.size - 1))
+        if write and self._r and not self._w:
+            raise SharedAreaError('sharedarea %d: this thread holds rlock; a write needs wlock' % self.id)
+        return self._o + pos
+
+    def read(self, pos, length=0):
+        """Bytes from pos; length 0 reads to the end."""
+        if length == 0 and type(pos) is int:
+            length = self.size - pos
+        o = self._chk(pos, length)
+        b = self._b
+        s = disable_irq()
+        try:
+            return bytes(b[o + i] for i in range(length))
+        finally:
+            enable_irq(s)
+
+    def write(self, pos, data):
+        """Writes data (bytes, bytearray, or str as UTF-8) at pos."""
+        if type(data) is str:
+            data = bytes(data, 'utf-8')
+        elif type(data) is not bytes and type(data) is not bytearray:
+            raise TypeError('write() takes bytes, bytearray or str here (micro:bit edition), not %s' % type(data))
+        n = len(data)
+        o = self._chk(pos, n, True)
+        b = self._b
+        s = disable_irq()
+        for i in range(n):
+            b[o + i] = data[i]
+        self._n = (self._n + 1) & 0x3FFFFFFF
+        enable_irq(s)
+
+    def close(self):
+        """Lets the memory go and drops the locks; twice is fine."""
+        self._b = self._obj = None
+        self._w = self._r = 0
