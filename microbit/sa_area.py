@@ -1,5 +1,5 @@
-# The area object of the micro:bit edition of sharedarea (sharedarea.py): bounds, read, write and close;
-# one thread, each op with interrupts off. Its other methods come with the parts (sharedarea.load).
+# The area object of the micro:bit edition of sharedarea (sharedarea.py): bounds, read, write, update and
+# close; one thread, each op with interrupts off. Its other methods come with the parts (sharedarea.load).
 from machine import disable_irq, enable_irq
 
 PAGE_SIZE = 256  # (4096 elsewhere: a page of that size is a quarter of this board's RAM)
@@ -39,6 +39,9 @@ class SharedArea:
         # returns the index of pos in _b
         if self._b is None:
             raise SharedAreaError('sharedarea %d is closed' % self.id)
+        if not self._o and len(self._b) != self.size:  # (a bytearray area: its user may have resized it)
+            raise SharedAreaError('sharedarea %d: its bytearray has %d bytes now, not %d' % (
+                self.id, len(self._b), self.size))
         if type(pos) is not int or type(n) is not int:
             raise TypeError('pos and length must be ints, not %s and %s' % (type(pos), type(n)))
         if not 0 <= pos < self.size or not 0 <= n <= self.size - pos:
@@ -54,11 +57,12 @@ class SharedArea:
             length = self.size - pos
         o = self._chk(pos, length)
         b = self._b
+        r = bytearray(length)  # (made before interrupts go off, at its size: the heap here is cut up)
         s = disable_irq()
-        try:
-            return bytes(b[o + i] for i in range(length))
-        finally:
-            enable_irq(s)
+        for i in range(length):
+            r[i] = b[o + i]
+        enable_irq(s)
+        return bytes(r)
 
     def write(self, pos, data):
         """Writes data (bytes, bytearray, or str as UTF-8) at pos."""
@@ -74,6 +78,11 @@ class SharedArea:
             b[o + i] = data[i]
         self._n = (self._n + 1) & 0x3FFFFFFF
         enable_irq(s)
+
+    def update(self):
+        """Bumps the update counter."""
+        self._chk(0, 0, True)
+        self._n = (self._n + 1) & 0x3FFFFFFF
 
     def close(self):
         """Lets the memory go and drops the locks; twice is fine."""

@@ -1,5 +1,5 @@
-# The part extra of the micro:bit edition of sharedarea (sharedarea.load('extra')): update, wait, readfast,
-# object and memoryview (which says it is missing). load() puts Extra's methods on SharedArea.
+# The part extra of the micro:bit edition of sharedarea (sharedarea.load('extra')): wait, readfast, object
+# and memoryview (which says it is missing). load() puts Extra's methods on SharedArea.
 from machine import disable_irq, enable_irq
 from utime import sleep_ms, ticks_diff, ticks_ms
 
@@ -7,11 +7,6 @@ from sa_area import SharedAreaError
 
 
 class Extra:
-    def update(self):
-        """Bumps the update counter."""
-        self._chk(0, 0, True)
-        self._n = (self._n + 1) & 0x3FFFFFFF
-
     def memoryview(self):
         """Not here: this firmware has no memoryview."""
         self._chk(0, 0)
@@ -26,14 +21,14 @@ class Extra:
 
     def readfast(self, pos, buf, length=0):
         """Copies into buf (length 0: as many bytes as fit); returns how many."""
+        if type(buf) is not bytearray:
+            raise TypeError('readfast() copies into a bytearray here (micro:bit edition), not %s' % type(buf))
         n = len(buf)
         if type(length) is int and not 0 <= length <= n:
             raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
         if length == 0 and type(pos) is int:
             length = min(n, self.size - pos)
         o = self._chk(pos, length)
-        if n:
-            buf[0] = buf[0]  # a read-only buffer raises TypeError here, before anything is copied
         b = self._b
         s = disable_irq()
         for i in range(length):

@@ -44,8 +44,7 @@ def get(id):
         raise TypeError('id must be an int, not %s' % type(id))
     if not 0 <= id < len(_areas):
         raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
-    if _areas[id]._b is None:
-        raise SharedAreaError('sharedarea %d is closed' % id)
+    _areas[id]._chk(0, 0)  # raises if it is closed
     return _areas[id]
 
 
@@ -56,24 +55,22 @@ def close(id):
     _areas[id].close()
 
 
-# the parts: their modules, and the class in each whose methods go on SharedArea (None: other ways)
-PARTS = {'ints': (('sa_ints', 'Ints'),), 'locks': (('sa_locks', 'Locks'),),
-         'extra': (('sa_extra', 'Extra'),), 'names': (('sa_names', None),), 'spec': (('sa_spec', None),)}
+PARTS = ('ints', 'locks', 'extra', 'names', 'spec')
 
 
 def load(*parts):
     """Loads parts of the edition now (see PARTS); the main library has them all at import."""
     # the heap has room for only some of them next to a program, so a program loads those it uses, at its
-    # top level (a part imported deep inside calls can overflow the board's 1.8 KB C stack)
+    # top level (a part imported deep inside calls can overflow the board's 1.8 KB C stack). Part p is the
+    # module sa_p; the methods of its class P (Ints, Locks, Extra) go on SharedArea.
     for p in parts:
         if p not in PARTS:
             raise SharedAreaError('no part %r of sharedarea (parts: %s)' % (p, ' '.join(PARTS)))
-        for name, cls in PARTS[p]:
-            m = __import__(name)
-            if cls:
-                cls = getattr(m, cls)
-                for k in dir(cls):
-                    if k[:2] != '__' or k in ('__enter__', '__exit__'):
-                        setattr(SharedArea, k, getattr(cls, k))
-            elif p == 'names':
-                globals().update(m.functions())
+        m = __import__('sa_' + p)
+        if p == 'names':
+            globals().update(m.functions())
+        elif p != 'spec':
+            cls = getattr(m, p[0].upper() + p[1:])
+            for k in dir(cls):
+                if k[:2] != '__' or k in ('__enter__', '__exit__'):
+                    setattr(SharedArea, k, getattr(cls, k))

@@ -341,13 +341,14 @@ def statements(text):
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
-         ('extra', r'\.(readfast|wait|update|memoryview|object)\b|sharedarea_(readfast|wait|update)'),
+         ('extra', r'\.(readfast|wait|memoryview|object)\b|sharedarea_(readfast|wait)'),
          ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
 
 
 def needs(text, pre=()):
-    src = text + ''.join(t for _, t in pre if t in helpers(pre, text))
+    # (from the code, not its comments: "with a lowercase 0x" in one needs no lock)
+    src = microbit_build.strip(textwrap.dedent(text + ''.join(t for _, t in pre if t in helpers(pre, text))))
     specs = re.findall(r"add\('([^']*)'|'((?:pages|size|file|fd|ptr|offset)=[^']*)'", src)
     spec = 'SPECS' in src or any(not re.fullmatch(PLAIN, a or b) for a, b in specs)
     return [p for p, pat in NEEDS if re.search(pat, src)] + (['spec'] if spec else [])
