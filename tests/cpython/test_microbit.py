@@ -65,9 +65,10 @@ def test_edition_passes_the_portable_tests(edition, name):
 @need_mp
 def test_what_the_edition_lacks_names_the_feature(edition):
     code = """import sharedarea
-sharedarea.load('extra', 'spec')
+sharedarea.load('ints', 'extra', 'spec')
 a = sharedarea.get(sharedarea.add(1))
-for f in (a.memoryview, lambda: sharedarea.add('file=/tmp/x,size=8'), lambda: a.write(0, 5)):
+for f in (a.memoryview, lambda: sharedarea.add('file=/tmp/x,size=8'), lambda: a.write(0, 5),
+          lambda: a.readfast(0, memoryview(bytearray(2)))):
     try:
         f()
     except (ValueError, TypeError) as e:
@@ -75,10 +76,32 @@ for f in (a.memoryview, lambda: sharedarea.add('file=/tmp/x,size=8'), lambda: a.
 """
     p = run_mp(edition, ['-c', code])
     lines = p.stdout.splitlines()
-    assert len(lines) == 3 and all('micro:bit edition' in ln for ln in lines), p.stdout + p.stderr
+    assert len(lines) == 4 and all('micro:bit edition' in ln for ln in lines), p.stdout + p.stderr
     assert lines[0].startswith('SharedAreaError') and 'memoryview' in lines[0]
     assert lines[1].startswith('SharedAreaError') and 'mmap' in lines[1]
-    assert lines[2].startswith('TypeError')
+    assert lines[2].startswith('TypeError') and lines[3].startswith('TypeError')
+
+
+@need_mp
+def test_resized_bytearray_is_an_error_not_a_stale_view(edition):
+    # the user's bytearray grew (MicroPython moves it) or shrank: ops refuse, naming both sizes
+    code = """import sharedarea
+sharedarea.load('ints')
+b = bytearray(8)
+a = sharedarea.get(sharedarea.add(b))
+a.write8(0, 5)
+b.extend(bytes(100))
+for f in (lambda: a.read(0), lambda: a.write(0, b'x'), lambda: a.inc8(0)):
+    try:
+        f()
+    except sharedarea.SharedAreaError as e:
+        print(e)
+print(b[0], b[8])
+"""
+    p = run_mp(edition, ['-c', code])
+    lines = p.stdout.splitlines()
+    assert lines[:3] == ['sharedarea 0: its bytearray has 108 bytes now, not 8'] * 3, p.stdout + p.stderr
+    assert lines[3] == '5 0'  # and nothing was written
 
 
 def test_edition_fits_the_board_filesystem(edition):
