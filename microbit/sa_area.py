@@ -3,6 +3,7 @@
 from machine import disable_irq, enable_irq
 
 PAGE_SIZE = 256  # (4096 elsewhere: a page of that size is a quarter of this board's RAM)
+_INT = '%s must be an int, not %s'  # (one string for each such message: every string costs heap here)
 
 
 class SharedAreaError(ValueError):
@@ -42,18 +43,25 @@ class SharedArea:
         if not self._o and len(self._b) != self.size:  # (a bytearray area: its user may have resized it)
             raise SharedAreaError('sharedarea %d: its bytearray has %d bytes now, not %d' % (
                 self.id, len(self._b), self.size))
-        if type(pos) is not int or type(n) is not int:
-            raise TypeError('pos and length must be ints, not %s and %s' % (type(pos), type(n)))
-        if not 0 <= pos < self.size or not 0 <= n <= self.size - pos:
-            raise SharedAreaError('sharedarea %d: pos %d, length %d is outside 0..%d' % (
-                self.id, pos, n, self.size - 1))
+        if type(pos) is not int:
+            raise TypeError(_INT % ('pos', type(pos)))
+        if not 0 <= pos < self.size:
+            raise SharedAreaError('sharedarea %d: pos %d is outside 0..%d' % (self.id, pos, self.size - 1))
+        if n > self.size - pos:
+            raise SharedAreaError('sharedarea %d: %d bytes at pos %d cross the end (size %d)' % (
+                self.id, n, pos, self.size))
         if write and self._r and not self._w:
-            raise SharedAreaError('sharedarea %d: this thread holds rlock; a write needs wlock' % self.id)
+            raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
+                                  '(unlock first)')
         return self._o + pos
 
     def read(self, pos, length=0):
         """Bytes from pos; length 0 reads to the end."""
-        if length == 0 and type(pos) is int:
+        if type(length) is not int:
+            raise TypeError(_INT % ('length', type(length)))
+        if length < 0:
+            raise SharedAreaError('sharedarea %d: length %d is negative' % (self.id, length))
+        if not length and type(pos) is int:
             length = self.size - pos
         o = self._chk(pos, length)
         b = self._b

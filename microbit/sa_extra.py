@@ -1,9 +1,8 @@
-# The part extra of the micro:bit edition of sharedarea (sharedarea.load('extra')): wait, readfast, object
-# and memoryview (which says it is missing). load() puts Extra's methods on SharedArea.
+# The part extra of the micro:bit edition of sharedarea (sharedarea.load('extra')): readfast, object and
+# memoryview (which says it is missing). load() puts Extra's methods on SharedArea.
 from machine import disable_irq, enable_irq
-from utime import sleep_ms, ticks_diff, ticks_ms
 
-from sa_area import SharedAreaError
+from sa_area import _INT, SharedAreaError
 
 
 class Extra:
@@ -26,7 +25,9 @@ class Extra:
         n = len(buf)
         if type(length) is int and not 0 <= length <= n:
             raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
-        if length == 0 and type(pos) is int:
+        if type(length) is not int:
+            raise TypeError(_INT % ('length', type(length)))
+        if not length and type(pos) is int:
             length = min(n, self.size - pos)
         o = self._chk(pos, length)
         b = self._b
@@ -35,20 +36,3 @@ class Extra:
             buf[i] = b[o + i]
         enable_irq(s)
         return length
-
-    def wait(self, freq=100, timeout=0, since=None):
-        """True once the counter differs from since (None: its value now); False after timeout s (0: none)."""
-        self._chk(0, 0)
-        if not isinstance(freq, (int, float)) or not isinstance(timeout, (int, float)):
-            raise TypeError('freq and timeout must be numbers')
-        if not freq > 0 or not timeout >= 0:  # written so that NaN is refused too
-            raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
-        n = self._n if since is None else since
-        t = ticks_ms()
-        while self._n == n:
-            left = timeout * 1000 - ticks_diff(ticks_ms(), t) if timeout else freq
-            if left <= 0:
-                return False
-            sleep_ms(int(min(freq, left)) or 1)
-            self._chk(0, 0)  # closed meanwhile, by an interrupt handler
-        return True

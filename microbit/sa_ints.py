@@ -2,6 +2,8 @@
 # kernel, on one thread with interrupts off. load() puts Ints' methods on SharedArea.
 from machine import disable_irq, enable_irq
 
+from sa_area import _INT
+
 
 class Ints:
     def _int(self, pos, w, v, how):
@@ -9,7 +11,7 @@ class Ints:
         # 3 subtract v. Returns the value, signed. 8 and 16 bits allocate nothing.
         bits = w * 8
         if how and not isinstance(v, int):
-            raise TypeError('%s must be an int, not %s' % ('value' if how == 1 else 'amount', type(v)))
+            raise TypeError(_INT % ('value' if how == 1 else 'amount', type(v)))
         if how and not -(1 << bits - 1) <= v < 1 << bits:
             raise OverflowError('%s %d does not fit in %d bits (%d..%d)' % (
                 'value' if how == 1 else 'amount', v, bits, -(1 << bits - 1), (1 << bits) - 1))

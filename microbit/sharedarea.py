@@ -1,6 +1,6 @@
 # sharedarea for the BBC micro:bit v1 (MicroPython 1.9.2, 16 KB of RAM): a small edition with the subset
 # of the API that fits there (docs/microbit.md); the same names, results and messages as the library.
-from sa_area import PAGE_SIZE, SharedArea, SharedAreaError  # noqa: F401 (public names)
+from sa_area import _INT, PAGE_SIZE, SharedArea, SharedAreaError  # noqa: F401 (public names, and one message)
 
 _areas = []
 
@@ -41,7 +41,7 @@ def add(spec):
 def get(id):
     """The area with that id."""
     if type(id) is not int:
-        raise TypeError('id must be an int, not %s' % type(id))
+        raise TypeError(_INT % ('id', type(id)))
     if not 0 <= id < len(_areas):
         raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
     _areas[id]._chk(0, 0)  # raises if it is closed
@@ -55,14 +55,14 @@ def close(id):
     _areas[id].close()
 
 
-PARTS = ('ints', 'locks', 'extra', 'names', 'spec')
+PARTS = ('ints', 'locks', 'wait', 'extra', 'names', 'spec')
 
 
 def load(*parts):
     """Loads parts of the edition now (see PARTS); the main library has them all at import."""
     # the heap has room for only some of them next to a program, so a program loads those it uses, at its
     # top level (a part imported deep inside calls can overflow the board's 1.8 KB C stack). Part p is the
-    # module sa_p; the methods of its class P (Ints, Locks, Extra) go on SharedArea.
+    # module sa_p; the methods of its class P (Ints, Locks, Wait, Extra) go on SharedArea.
     for p in parts:
         if p not in PARTS:
             raise SharedAreaError('no part %r of sharedarea (parts: %s)' % (p, ' '.join(PARTS)))

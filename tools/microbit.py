@@ -241,8 +241,9 @@ HEAP_ROWS = (
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
 ) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import sharedarea\n' + AREA,
            ''.join('sharedarea.load(%r)\n' % p for p in ps))
-          for ps in (('ints',), ('locks',), ('extra',), ('names',), ('spec',), ('ints', 'locks'),
-                     ('ints', 'extra'), ('ints', 'names'), ('locks', 'extra'), ('ints', 'locks', 'extra')))
+          for ps in (('ints',), ('locks',), ('wait',), ('extra',), ('names',), ('spec',), ('ints', 'locks'),
+                     ('ints', 'wait'), ('ints', 'extra'), ('ints', 'names'), ('locks', 'wait'),
+                     ('ints', 'locks', 'wait')))
 
 
 def heap(repl):
@@ -341,7 +342,8 @@ def statements(text):
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
-         ('extra', r'\.(readfast|wait|memoryview|object)\b|sharedarea_(readfast|wait)'),
+         ('wait', r'\.wait\b|sharedarea_wait'),
+         ('extra', r'\.(readfast|memoryview|object)\b|sharedarea_(readfast|memoryview|object)'),
          ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
 

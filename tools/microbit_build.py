@@ -12,7 +12,7 @@ import sys
 import tokenize
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOURCES = ('sharedarea.py', 'sa_area.py', 'sa_ints.py', 'sa_locks.py', 'sa_extra.py', 'sa_names.py', 'sa_spec.py')  # in microbit/: the edition, as the board gets it
+SOURCES = ('sharedarea.py', 'sa_area.py', 'sa_ints.py', 'sa_locks.py', 'sa_wait.py', 'sa_extra.py', 'sa_names.py', 'sa_spec.py')  # in microbit/: the edition, as the board gets it
 
 
 def strip(src):
