@@ -27,7 +27,9 @@ class Locks:
             raise SharedAreaError('sharedarea %d: unlock() without a lock held by this thread' % self.id)
 
     def __enter__(self):
+        """`with area.wlock():` (wlock() returns the area)."""
         return self
 
     def __exit__(self, *exc):
+        """Unlocks at the end of the with block, also on an error."""
         self.unlock()
