@@ -11,8 +11,8 @@ ALIASES = (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'
 
 def function(op):
     # sharedarea_<op>; uWSGI's lock calls return None
-    def f(id, *args):
-        r = getattr(sharedarea.get(id), op)(*args)
+    def f(id, *args, **kw):
+        r = getattr(sharedarea.get(id), op)(*args, **kw)
         if 'lock' not in op:
             return r
     return f
