@@ -169,6 +169,25 @@ def test_booted_demo_hex_prints_what_the_demo_prints_on_cpython(tmp_path):
     assert not os.path.exists(os.path.join(microbit.WORK, 'qemu.pid'))  # QEMU was stopped
 
 
+def test_small_int_ops_allocate_nothing_on_the_board():
+    # what lets an interrupt handler call them (micropython.heap_lock hangs this firmware, so the heap is
+    # counted instead): 2000 calls of 8- and 16-bit ops take no more heap than an empty loop
+    need_qemu()
+    ses = microbit.Session().start()
+    try:
+        r = ses.repl
+        r.ok("import gc, sharedarea\nsharedarea.load('ints')")
+        r.ok("a = sharedarea.get(sharedarea.add(1))\ni8, d16, w8, r16 = a.inc8, a.dec16, a.write8, a.read16\n"
+             "i8(0); d16(2); w8(4, 1); r16(6)\ngc.collect()")
+        out = r.ok("m = gc.mem_alloc()\nfor i in range(500):\n    pass\nn = gc.mem_alloc()\n"
+                   "for i in range(500):\n    i8(0); d16(2); w8(4, 7); r16(6)\nk = gc.mem_alloc()\n"
+                   "print(n - m, k - n, a.read8(0), a.read16(2))")
+    finally:
+        ses.stop()
+    empty, ops, v8, v16 = map(int, out.split())
+    assert ops == empty and (v8, v16) == (501 % 256 - 256, -501), out
+
+
 def test_missing_emulator_or_firmware_is_a_clear_error(tmp_path):
     tool = os.path.join(ROOT, 'tools', 'microbit.py')
     env = dict(os.environ, PATH=str(tmp_path))  # no qemu-system-arm on this PATH
