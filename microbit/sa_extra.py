@@ -1,11 +1,16 @@
-# The part extra of the micro:bit edition of sharedarea (sharedarea.load('extra')): readfast, object and
-# memoryview (which says it is missing). load() puts Extra's methods on SharedArea.
+# The part extra of the micro:bit edition of sharedarea (sharedarea.load('extra')): readfast, object, repr()
+# and memoryview (which says it is missing). load() puts Extra's methods on SharedArea.
 from machine import disable_irq, enable_irq
 
 from sa_area import _INT, SharedAreaError
 
 
 class Extra:
+    def __repr__(self):
+        return '<SharedArea id=%d size=%d %s%s>' % (
+            self.id, self.size, 'ptr' if self._o else 'anonymous' if self._obj is None else 'buffer',
+            ' closed' if self._b is None else '')
+
     def memoryview(self):
         """Not here: this firmware has no memoryview."""
         self._chk(0, 0)

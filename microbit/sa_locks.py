@@ -1,6 +1,19 @@
-# The part locks of the micro:bit edition of sharedarea (sharedarea.load('locks')): rlock, wlock, unlock
-# and `with area.wlock():`, on one thread. load() puts Locks' methods on SharedArea.
+# The part locks of the micro:bit edition of sharedarea (sharedarea.load('locks')): rlock, wlock, unlock and
+# the with-forms (`with area.wlock():` unlocks, `with area:` closes), on one thread. load() puts Locks'
+# methods on SharedArea.
 from sa_area import SharedAreaError
+
+
+class Held:
+    # what rlock() and wlock() return: `with area.wlock():` gives the area and unlocks on exit
+    def __init__(self, area):
+        self.area = area
+
+    def __enter__(self):
+        return self.area
+
+    def __exit__(self, *exc):
+        self.area.unlock()
 
 
 class Locks:
@@ -8,13 +21,13 @@ class Locks:
         """A shared lock until unlock(); on one thread it keeps this thread's writes out."""
         self._chk(0, 0)
         self._r += 1
-        return self
+        return Held(self)
 
     def wlock(self):
-        """The exclusive lock until unlock(); nests for its holder."""
-        self._chk(0, 0)
+        """The exclusive lock until unlock(); nests for its holder (not under its rlock: no upgrade)."""
+        self._chk(0, 0, True)
         self._w += 1
-        return self
+        return Held(self)
 
     def unlock(self):
         """Drops the innermost lock (wlock's first)."""
@@ -27,9 +40,9 @@ class Locks:
             raise SharedAreaError('sharedarea %d: unlock() without a lock held by this thread' % self.id)
 
     def __enter__(self):
-        """`with area.wlock():` (wlock() returns the area)."""
+        """`with area:` gives the area ..."""
         return self
 
     def __exit__(self, *exc):
-        """Unlocks at the end of the with block, also on an error."""
-        self.unlock()
+        """... and closes it on exit, as files and mmap do."""
+        self.close()

@@ -10,8 +10,10 @@ ALIASES = (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'
 
 
 def function(op):
-    # sharedarea_<op>; uWSGI's lock calls return None
+    # sharedarea_<op>; `len=` is uWSGI's name for length; uWSGI's lock calls return None
     def f(id, *args, **kw):
+        if 'len' in kw:
+            kw['length'] = kw.pop('len')
         r = getattr(sharedarea.get(id), op)(*args, **kw)
         if 'lock' not in op:
             return r

@@ -72,5 +72,5 @@ def load(*parts):
         elif p != 'spec':
             cls = getattr(m, p[0].upper() + p[1:])
             for k in dir(cls):
-                if k[:2] != '__' or k in ('__enter__', '__exit__'):
+                if k[:2] != '__' or k in ('__enter__', '__exit__', '__repr__'):
                     setattr(SharedArea, k, getattr(cls, k))

@@ -347,7 +347,7 @@ def statements(text):
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
          ('wait', r'\.wait\b|sharedarea_wait'),
-         ('extra', r'\.(readfast|memoryview|object)\b|sharedarea_(readfast|memoryview|object)'),
+         ('extra', r'\.(readfast|memoryview|object)\b|sharedarea_(readfast|memoryview|object)|repr\('),
          ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
 
@@ -367,7 +367,7 @@ def run_test(repl, imports, pre, name, text):
     # else again, in a fresh heap, statement by statement, which takes less heap at once but leaves the
     # heap more cut up between the statements
     for mod, why in MISSING.items():
-        if mod in imports:
+        if mod in imports or mod in text:
             return 'SKIP', why
     if name in CANNOT:
         return 'SKIP', CANNOT[name]
