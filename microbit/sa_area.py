@@ -1,5 +1,5 @@
-# The area object of the micro:bit edition of sharedarea (sharedarea.py): bounds, read, write, update and
-# close; one thread, each op with interrupts off. Its other methods come with the parts (sharedarea.load).
+# The area object of the micro:bit edition of sharedarea (sharedarea.py): bounds, read, write and close;
+# one thread, each op with interrupts off. Its other methods come with the parts (sharedarea.load).
 from machine import disable_irq, enable_irq
 
 PAGE_SIZE = 256  # (4096 elsewhere: a page of that size is a quarter of this board's RAM)
@@ -86,11 +86,6 @@ class SharedArea:
             b[o + i] = data[i]
         self._n = (self._n + 1) & 0x3FFFFFFF
         enable_irq(s)
-
-    def update(self):
-        """Bumps the update counter."""
-        self._chk(0, 0, True)
-        self._n = (self._n + 1) & 0x3FFFFFFF
 
     def close(self):
         """Lets the memory go and drops the locks; twice is fine."""

@@ -1,11 +1,17 @@
-# The part wait of the micro:bit edition of sharedarea (sharedarea.load('wait')): wait(), which polls the
-# update counter (one thread: an interrupt handler's ops update it). load() puts Wait's method on SharedArea.
+# The part wait of the micro:bit edition of sharedarea (sharedarea.load('wait')): update() and wait(), which
+# polls the update counter (one thread: an interrupt handler's ops update it). load() puts Wait's methods on
+# SharedArea.
 from utime import sleep_ms, ticks_diff, ticks_ms
 
 from sa_area import _INT, SharedAreaError
 
 
 class Wait:
+    def update(self):
+        """Bumps the update counter."""
+        self._chk(0, 0, True)
+        self._n = (self._n + 1) & 0x3FFFFFFF
+
     def wait(self, freq=100, timeout=0, since=None):
         """True once the counter differs from since (None: its value now); False after timeout s (0: none)."""
         self._chk(0, 0)

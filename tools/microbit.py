@@ -230,21 +230,27 @@ class Session:
 
 def _free(repl):
     # (free bytes, largest free block in bytes) after a collection; (0, 0) when the heap is too full or
-    # too cut up to run even this
+    # too cut up to run even this. Where the one statement does not compile, its lines go one by one
+    # (each is compiled in what is left).
     out, err = repl.run('import gc,micropython\ngc.collect()\nprint(gc.mem_free())\nmicropython.mem_info()')
+    if err:
+        for line in ('import gc,micropython', 'gc.collect()', 'print(gc.mem_free())', 'micropython.mem_info()'):
+            o, err = repl.run(line)
+            out = out + o if not err else ''
     m = re.search(r'max free sz: (\d+)', out)
     return (int(out.split()[0]), int(m.group(1)) * 16) if m and not err else (0, 0)
 
 
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
 # (what, code run first in a fresh heap, code measured): each row after a soft reset. The import, an
-# area, then each part loaded after them, and parts together.
+# area, then each part loaded after them, and parts together, with a collection after each (as the test
+# runner loads them).
 HEAP_ROWS = (
     ('boot: nothing imported', '', 'pass'),
     ('`import sharedarea` (sharedarea.py, sa_area.py)', '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import sharedarea\n' + AREA,
-           ''.join('sharedarea.load(%r)\n' % p for p in ps))
+) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import gc, sharedarea\n' + AREA,
+           ''.join('sharedarea.load(%r)\ngc.collect()\n' % p for p in ps))
           for ps in (('ints',), ('locks',), ('wait',), ('extra',), ('names',), ('spec',), ('ints', 'locks'),
                      ('ints', 'wait'), ('ints', 'extra'), ('ints', 'names'), ('locks', 'wait'),
                      ('ints', 'locks', 'wait')))
@@ -346,7 +352,7 @@ def statements(text):
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
-         ('wait', r'\.wait\b|sharedarea_wait'),
+         ('wait', r'\.(wait|update)\b|sharedarea_(wait|update)'),
          ('extra', r'\.(readfast|memoryview|object)\b|sharedarea_(readfast|memoryview|object)|repr\('),
          ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
