@@ -45,6 +45,7 @@ class SharedArea:
         self.size = mem.size
         self._mem = mem
         self._s = mem.sync
+        self._sync = mem.sync  # (the name the reshaped core gives it; core/aio.py uses it)
         self._b = mem.buf
         self._ix = mem.ix
         if mem.bind:
@@ -109,3 +110,7 @@ class SharedArea:
             while self._s.end():
                 pass  # what this thread still holds is let go, so nothing stays locked
             self._mem.close()
+
+    async def changed(self, since=None, timeout=None):
+        # asyncio: the new update count once the area changes (after the call, or from since); False at timeout
+        from .aio import changed; return await changed(self, since, timeout)  # noqa: E702

@@ -225,9 +225,9 @@ class _Sync:
     def count(self):
         return unpack_from('<Q', self._m, 0)[0]
 
-    def wait(self, freq, timeout):
+    def wait(self, freq, timeout, since=None):
         m = self._m
-        c0 = self.count()
+        c0 = self.count() if since is None else since
         end = time.monotonic() + timeout if timeout else None
         step = min(freq / 1000.0, _LONGEST_NAP)
         while True:

@@ -424,14 +424,18 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* wait(freq_ms, timeout_s): True once the counter moves, False at the timeout (0 = none). The futex
- * sleep is cut into freq-long naps only so that signal handlers run. */
+/* wait(freq_ms, timeout_s, since=None): True once the counter differs from since (None: from its value
+ * now), False at the timeout (0 = none). The futex sleep is cut into freq-long naps only so that signal
+ * handlers run. */
 static PyObject *S_wait(SyncObject *s, PyObject *args)
 {
     double freq, timeout;
-    if (!PyArg_ParseTuple(args, "dd", &freq, &timeout))
+    PyObject *since = Py_None;
+    if (!PyArg_ParseTuple(args, "dd|O", &freq, &timeout, &since))
         return NULL;
-    uint64_t c0 = LOAD(s->count);
+    uint64_t c0 = since == Py_None ? LOAD(s->count) : PyLong_AsUnsignedLongLongMask(since);
+    if (c0 == (uint64_t)-1 && PyErr_Occurred())
+        return NULL;
     double end = timeout > 0 ? now() + timeout : 0, step = freq / 1000.0;
     if (!(step <= LONGEST_NAP)) /* a longer (or infinite) period must still fit a timespec */
         step = LONGEST_NAP;
@@ -550,7 +554,7 @@ static PyMethodDef S_methods[] = {
     {"done", (PyCFunction)(void (*)(void))S_done, METH_FASTCALL, "leave after an op (takes r()/w()'s token)"},
     {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
     {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
-    {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s)"},
+    {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s, since=None)"},
     {"forget", (PyCFunction)S_forget, METH_NOARGS, "closed: wake wait() callers, which raise"},
     {"state", (PyCFunction)S_state, METH_NOARGS, "(owner pid, slot, write depth, read holders)"},
     {NULL}};

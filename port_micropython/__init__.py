@@ -34,6 +34,7 @@ class Mem:
     r = w = staticmethod(r)
     done = staticmethod(done)
     end = staticmethod(bool)  # False: nothing held
+    _fl = ()  # asyncio.ThreadSafeFlags that bump() sets (await area.changed()); replaced, never changed
 
     def __init__(self, buf, size, obj=None, ix=TINY):
         # ix: bytes go one by one (no buffer protocol, or, on the smallest boards, no slice assignment)
@@ -51,6 +52,17 @@ class Mem:
 
     def bump(self):
         self._n = (self._n + 1) & 0x3FFFFFFF
+        fl = self._fl
+        i = len(fl)
+        while i:  # by index: no iterator to allocate, as bump() may run in an IRQ handler
+            i -= 1
+            fl[i].set()
+
+    def watch(self, flag):
+        self._fl += (flag,)  # a new tuple: a bump() in another thread sees the old one or this one
+
+    def unwatch(self, flag):
+        self._fl = tuple(f for f in self._fl if f is not flag)
 
     def count(self):
         return self._n

@@ -23,7 +23,7 @@ class Mem(_One):
 
     def bump(self):
         # called inside an op; allocates nothing unless a thread waits forever
-        self._n = (self._n + 1) & 0x3FFFFFFF
+        _One.bump(self)
         if self._ws:
             for lk in self._ws:
                 lk.release()
