@@ -111,6 +111,9 @@ class SharedArea:
                 pass  # what this thread still holds is let go, so nothing stays locked
             self._mem.close()
 
-    async def changed(self, since=None, timeout=None):
-        # asyncio: the new update count once the area changes (after the call, or from since); False at timeout
-        from .aio import changed; return await changed(self, since, timeout)  # noqa: E702
+    def changed(self, since=None, timeout=None):
+        # await it (asyncio): the new update count once the area changes (after the call, or from since);
+        # False at the timeout. A plain def handing back aio's coroutine: the micro:bit's firmware (1.9.2)
+        # has no async syntax, and this module must compile there.
+        from .aio import changed
+        return changed(self, since, timeout)

@@ -49,6 +49,8 @@ class Mem:
 
     def close(self):
         self.buf = None
+        for f in self._fl:
+            f.set()  # an await area.changed() wakes and finds the area closed
 
     def bump(self):
         self._n = (self._n + 1) & 0x3FFFFFFF
