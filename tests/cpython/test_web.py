@@ -231,8 +231,8 @@ def test_send_refuses_an_unknown_connection():
 # ---------------------------------------------------------------- Starlette (ASGI)
 
 def test_starlette_send_and_push():
-    pytest.importorskip('starlette', reason='needs starlette and httpx (pip install .[webtest])')
-    pytest.importorskip('httpx', reason='needs httpx (pip install .[webtest])')
+    pytest.importorskip('starlette', reason='needs starlette and httpx2 (pip install .[webtest])')
+    pytest.importorskip('httpx2', reason='needs httpx2 (pip install .[webtest])')
     from starlette.applications import Starlette
     from starlette.routing import WebSocketRoute
     from starlette.testclient import TestClient
