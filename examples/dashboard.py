@@ -125,12 +125,12 @@ def sleep(s):
         time.sleep(s)
 
 
-def worker(area, k, rate):
+def worker(area, k, rate, alive=None):
     # worker 0 simulates the sensors (the temperature follows the setpoint); every worker counts its ticks
-    # and now and then leaves a message
+    # and now and then leaves a message; it stops when alive() says so
     t = 0
     seed = 12345 + k
-    while True:
+    while alive is None or alive():
         t += 1
         area.inc32(COUNTERS + 4 * k)
         if k == 0:
@@ -153,10 +153,21 @@ def start_workers(area, n, rate):
             _thread.start_new_thread(worker, (area, k, rate))
         return []
     import multiprocessing
-    procs = [multiprocessing.Process(target=worker, args=(area, k, rate), daemon=True) for k in range(n)]
+    import os
+    import signal
+    # SIGTERM ends the server as Ctrl-C does, so that multiprocessing ends the (daemon) workers
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    procs = [multiprocessing.Process(target=process_worker, args=(area, k, rate, os.getpid()), daemon=True)
+             for k in range(n)]
     for p in procs:
         p.start()
     return procs
+
+
+def process_worker(area, k, rate, parent):
+    # CPython: a worker process that also stops when its parent is gone (killed, say)
+    import os
+    worker(area, k, rate, lambda: os.getppid() == parent)
 
 
 def options(argv):
@@ -185,7 +196,10 @@ def main(argv):
         'threads' if MP else 'processes'))
     if hasattr(sys.stdout, 'flush'):
         sys.stdout.flush()  # (a test or a pipe waits for this line)
-    app.run(host=host, port=int(o['--port']))
+    try:
+        app.run(host=host, port=int(o['--port']))
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == '__main__':

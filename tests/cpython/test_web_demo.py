@@ -74,7 +74,9 @@ def test_micropython_dashboard_sends_each_value_a_client_writes():
         url = s.url.replace('http', 'ws') + 'ws'
 
         async def main():
-            async with websockets.connect(url) as writer, websockets.connect(url) as watcher:
+            # (the writer never reads the frames pushed to it: with no queue limit they do not hold up its
+            # close handshake)
+            async with websockets.connect(url, max_queue=None) as writer, websockets.connect(url) as watcher:
                 first = await asyncio.wait_for(watcher.recv(), 5)
                 for v in range(1500, 2600, 100):
                     await writer.send('set %d' % v)  # written into the area by the server's push handler

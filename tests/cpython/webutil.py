@@ -2,6 +2,7 @@
 # that is waited for and always stopped, and the MicroPython path with microdot staged from its wheel.
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,8 +48,9 @@ class Server:
     # a server process; its output lines are collected; wait_for(text) waits for a line holding text
     def __init__(self, argv, env, ready='ready', timeout=15):
         self.lines = []
+        # its own process group: stop() ends whatever it started too (the dashboard's worker processes)
         self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                     text=True, start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         try:
@@ -80,6 +82,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything of its group still running
+        except ProcessLookupError:
+            pass
         self.reader.join(5)
 
     def __enter__(self):
