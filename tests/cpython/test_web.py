@@ -221,6 +221,18 @@ def test_push_raises_when_the_area_is_closed_under_it():
     assert isinstance(err, sharedarea.SharedAreaError) and 'closed' in str(err), err
 
 
+def test_the_web_names_load_on_first_use():
+    import subprocess
+    import sys
+    code = ('import sys, sharedarea; assert "asyncio" not in sys.modules and "sharedarea.ws" not in sys.modules; '
+            'f = sharedarea.websocket_send_binary_from_sharedarea; import sharedarea.ws as w; '
+            'assert f is w.websocket_send_binary_from_sharedarea and sharedarea.ws is w; print("ok")')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == 'ok', r.stderr
+    with pytest.raises(AttributeError, match='no attribute'):
+        sharedarea.websocket_nothing
+
+
 def test_send_refuses_an_unknown_connection():
     a = _area()
     with pytest.raises(TypeError, match='microdot, websockets or Starlette'):
