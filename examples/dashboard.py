@@ -171,7 +171,9 @@ def process_worker(area, k, rate, parent):
 
 
 def options(argv):
-    o = {'--host': '127.0.0.1', '--port': '8000', '--workers': '2', '--rate': '10', '--area': 'size=%d' % SIZE}
+    # a board (no OS underneath) listens on every interface: it is reached over its network
+    host = '127.0.0.1' if sys.platform in ('linux', 'darwin', 'win32') else '0.0.0.0'
+    o = {'--host': host, '--port': '8000', '--workers': '2', '--rate': '10', '--area': 'size=%d' % SIZE}
     i = 0
     while i < len(argv):
         if argv[i] not in o or i + 1 >= len(argv):
@@ -179,6 +181,15 @@ def options(argv):
         o[argv[i]] = argv[i + 1]
         i += 2
     return o
+
+
+def my_address():
+    # where a browser finds us: a board's Wi-Fi address, else this machine
+    try:
+        import network
+        return network.WLAN(network.STA_IF).ifconfig()[0]
+    except (ImportError, AttributeError, OSError):
+        return '127.0.0.1'
 
 
 def main(argv):
@@ -192,7 +203,7 @@ def main(argv):
     app = make_app(area)
     host = o['--host']
     print('dashboard: http://%s:%s/ (%s, %d worker %s; Ctrl-C stops)' % (
-        '127.0.0.1' if host == '0.0.0.0' else host, o['--port'], sys.implementation.name, workers,
+        my_address() if host == '0.0.0.0' else host, o['--port'], sys.implementation.name, workers,
         'threads' if MP else 'processes'))
     if hasattr(sys.stdout, 'flush'):
         sys.stdout.flush()  # (a test or a pipe waits for this line)
