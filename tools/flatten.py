@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # micro:bit, which has no _thread and no sys.modules; importing it there raises ImportError)
 NAMES = {'area': 'area', 'errors': 'errors', 'ints': 'ints', 'locks': 'locks', 'extra': 'extra', 'spec': 'spec',
          'names': 'names', 'port_micropython': 'port', 'one': 'one', 'fixed': 'fixed',
-         'port_cpython': None, 'threads': None, 'uwsgi': None, 'full': None}
+         'port_cpython': None, 'threads': None, 'uwsgi': None, 'full': None, 'aio': None, 'ws': None}
 # what the flat sharedarea loads at import, in that order (then its own part, init)
 AT_IMPORT = ('area', 'port')
 # (source relative to ROOT, its part name, the part name of its package for "from . import x")
