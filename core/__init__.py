@@ -55,13 +55,6 @@ def close(id):
     _areas[id].close()
 
 
-def __getattr__(name):  # the web half loads on first use: sharedarea.ws, websocket_send_*_from_sharedarea
-    if name == 'ws' or name.startswith('websocket_send'):
-        ws = __import__(__name__ + '.ws').ws  # (not `from . import ws`: that asks this function again)
-        return ws if name == 'ws' else getattr(ws, name)
-    raise AttributeError('sharedarea has no attribute %r' % name)
-
-
 PARTS = ('ints', 'locks', 'extra', 'errors', 'spec', 'names')
 
 
@@ -86,9 +79,15 @@ def load(*parts):
             _port.on_load(p)  # what the port needs for that part
 
 
-# all parts now, with every method on the class (help(), dir(), the fast path's fallbacks), except on
-# the smallest boards
+# all parts now, with every method on the class (help(), dir(), the fast path's fallbacks), and the web
+# half's names on first use, except on the smallest boards
 if not _port.TINY:
     load(*PARTS)
     from .full import everything
     everything()
+
+    def __getattr__(name):  # the web half loads on first use: sharedarea.ws, websocket_send_*_from_sharedarea
+        if name == 'ws' or name.startswith('websocket_send'):
+            ws = __import__(__name__ + '.ws').ws  # (not `from . import ws`: that asks this function again)
+            return ws if name == 'ws' else getattr(ws, name)
+        raise AttributeError('sharedarea has no attribute %r' % name)
