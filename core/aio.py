@@ -4,6 +4,11 @@ import asyncio
 
 from .area import SharedAreaError
 
+try:
+    import threading
+except ImportError:
+    threading = None  # MicroPython: no helper threads, the port's bump() sets flags
+
 _IDLE = 0.2  # seconds a helper thread outlives the last task that waited on it (a cancelled one, say)
 
 
@@ -75,14 +80,11 @@ def _settle(fut, n, err):
 class _Watcher:
     # the helper thread of one area's sync (areas over one file share it) and the futures waiting on it
     _all = {}  # sync -> _Watcher
-    _lock = None
+    _lock = threading.Lock() if threading else None  # guards _all and every watcher's list and thread
 
     @classmethod
     def of(cls, sync):
         """The watcher of sync, made on first use."""
-        if cls._lock is None:
-            import threading
-            cls._lock = threading.Lock()
         with cls._lock:
             w = cls._all.get(sync)
             if w is None:
@@ -103,7 +105,6 @@ class _Watcher:
         with self._lock:
             self.waiting.append((loop, fut, since))
             if self.thread is None or not self.thread.is_alive():  # (not alive: we are a forked child)
-                import threading
                 self.thread = threading.Thread(target=self.run, name='sharedarea-changed', daemon=True)
                 self.thread.start()
 
