@@ -158,9 +158,9 @@ def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print, web=False
     if code != 0:
         raise DeviceError('copying to %s failed (mpremote exit %s):\n%s' % (port, code, out.rstrip()))
     files = sum(len(n) for _, _, n in os.walk(os.path.join(src, 'sharedarea')))
-    say('deployed sharedarea (%d %s files) to %s:lib/sharedarea%s in %.1f s' % (
-        files, 'mpy' if mpy else 'py', port, ' and %d files to %s/' % (len(extra), extra_dir) if extra else '',
-        time.monotonic() - t0))
+    say('deployed sharedarea (%d %s files) to %s:lib/sharedarea%s%s in %.1f s' % (
+        files, 'mpy' if mpy else 'py', port, ', microdot to lib/microdot' if web else '',
+        ' and %d files to %s/' % (len(extra), extra_dir) if extra else '', time.monotonic() - t0))
 
 
 def package_json():
