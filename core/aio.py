@@ -53,6 +53,37 @@ async def _flagged(area, sync, since):
         sync.unwatch(flag)
 
 
+class Changes:
+    # an area's updates, one after another (push's loop): on MicroPython one flag watched for the whole
+    # life of this object, so waiting allocates nothing per update; on CPython changed() as it is
+    def __init__(self, area):
+        self.area = area
+        self.sync = area._sync
+        self.flag = None
+        if hasattr(self.sync, 'watch'):
+            self.flag = asyncio.ThreadSafeFlag()
+            self.sync.watch(self.flag)
+
+    def __repr__(self):
+        return '<sharedarea.aio.Changes of area %d>' % self.area.id
+
+    async def after(self, since):
+        """The update count once it differs from since."""
+        if self.flag is None:
+            return await changed(self.area, since)
+        while True:
+            n = self.area.updates  # (raises once the area is closed; close() sets the flag)
+            if n != since:
+                return n
+            await self.flag.wait()
+
+    def close(self):
+        """Stops watching."""
+        if self.flag is not None:
+            self.sync.unwatch(self.flag)
+            self.flag = None
+
+
 async def _threaded(area, sync, since):
     # CPython: the area's helper thread sleeps in the port's futex wait and hands the count to this loop
     loop = asyncio.get_running_loop()

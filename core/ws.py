@@ -2,7 +2,7 @@
 # microdot connection (CPython and MicroPython), a websockets one or a Starlette/ASGI one (CPython).
 import asyncio
 
-from .aio import changed
+from .aio import Changes
 from .area import SharedAreaError
 
 try:
@@ -58,29 +58,29 @@ def _header(buf, end, op, n):
     return h
 
 
-async def _microdot_reused(ws, area, pos, length, text):
+def _frame(ws, area, pos, length, text):
     # MicroPython: the payload is copied under the read lock (readfast) into a buffer kept with the
-    # connection, behind room for the header; one write, no new buffer per message
+    # connection, behind room for the header; returns (buffer, start, size) of the frame in it
     size = area.size
     if type(pos) is not int or not 0 <= pos < size or type(length) is not int or length < 0:
         area.read(pos, length)  # raises the core's error for these
     n = length or size - pos
-    buf = getattr(ws, '_sa_frame', None)
-    if buf is None or len(buf) < _ROOM + n:
-        buf = ws._sa_frame = bytearray(_ROOM + n)
-    mv = memoryview(buf)
+    mv = getattr(ws, '_sa_frame', None)
+    if mv is None or len(mv) < _ROOM + n:
+        mv = ws._sa_frame = memoryview(bytearray(_ROOM + n))
     area.readfast(pos, mv[_ROOM:_ROOM + n], n)
     if text:
         _utf8(area, pos, mv[_ROOM:_ROOM + n])
-    h = _header(buf, _ROOM, _TEXT if text else _BINARY, n)
-    await ws.request.sock[1].awrite(buf, h, _ROOM - h + n)
+    h = _header(mv, _ROOM, _TEXT if text else _BINARY, n)
+    return mv, h, _ROOM - h + n
 
 
 async def send(ws, area, pos=0, length=0, text=False):
     """Sends the area's bytes from pos (length 0: to the end) as one binary message, or text (UTF-8)."""
     kind = _kind(ws)
     if kind == 'microdot' and _REUSE:
-        return await _microdot_reused(ws, area, pos, length, text)
+        mv, h, n = _frame(ws, area, pos, length, text)
+        return await ws.request.sock[1].awrite(mv, h, n)  # (one write, no new buffer per message)
     # a copy made under the read lock: a transport may queue the very object it is given, to send later
     data = area.read(pos, length)
     if text:
@@ -123,15 +123,18 @@ async def push(ws, area, pos=0, length=0, text=False, on_message=None):
 
     async def sender(n):
         # reads the count before each send, so an update during a send brings another send
+        changes = Changes(area)
         try:
             while True:
-                n = await changed(area, n)
+                n = await changes.after(n)
                 await send(ws, area, pos, length, text)
         except asyncio.CancelledError:
             raise
         except Exception as e:
             failed.append(e)
             me.cancel()  # the reader below is waiting for the client: stop it
+        finally:
+            changes.close()
 
     task = asyncio.create_task(sender(n))
     try:
