@@ -34,8 +34,9 @@ def _utf8(area, pos, data):
     try:
         return str(data, 'utf-8')
     except UnicodeError as e:
-        raise SharedAreaError('area %d: the %d bytes from pos %d are not valid UTF-8 (%s), so they cannot go '
-                              'as a text message: send them binary (text=False)' % (area.id, len(data), pos, e))
+        raise SharedAreaError('sharedarea %d: the %d bytes from pos %d are not valid UTF-8%s, so they cannot go '
+                              'as a text message: send them binary (text=False)' % (
+                                  area.id, len(data), pos, ' (%s)' % e if str(e) else ''))
 
 
 def _header(buf, end, op, n):

@@ -106,8 +106,8 @@ def test_microdot_send_exact_bytes(microdot_server, pos, length, how, want):
 
 
 @pytest.mark.parametrize('pos,length,how,error', [
-    (2000, 5, 1, 'SharedAreaError: area 0: the 5 bytes from pos 2000 are not valid UTF-8'),
-    (1999, 3, 2, 'SharedAreaError: area 0: the 3 bytes from pos 1999 are not valid UTF-8'),
+    (2000, 5, 1, 'SharedAreaError: sharedarea 0: the 5 bytes from pos 2000 are not valid UTF-8'),
+    (1999, 3, 2, 'SharedAreaError: sharedarea 0: the 3 bytes from pos 1999 are not valid UTF-8'),
     (SIZE, 0, 0, 'SharedAreaError'),
     (-1, 0, 0, 'SharedAreaError'),
     (SIZE - 2, 3, 0, 'SharedAreaError'),
