@@ -1,104 +1,52 @@
-# MicroPython backend: bytearray (or fixed-address, fixed.py) memory, locking by machine.disable_irq on
-# one thread or by _thread locks (threads.py), wait() on the update counter. No files: file= and fd=
-# are refused by the spec parser (no mmap here).
-import gc
-
-from ..area import fail
+# MicroPython port: an area's memory is a bytearray (or fixed memory through uctypes); locking and
+# waiting come from .sync (interrupts off on one thread, a _thread mutex where there are threads).
+from ..area import SharedAreaError
 
 try:
-    from os import getenv  # the unix port has it; boards have no environment
+    import _thread
+    from .sync import ThreadSync as Sync
 except ImportError:
-    getenv = None
-try:
-    _BUFS = (bytearray, memoryview)  # what an area can be made from
-except NameError:
-    _BUFS = (bytearray,)  # the micro:bit has no memoryview
+    _thread = None
+    from .sync import IrqSync as Sync
 
-# the smallest boards (the micro:bit: about 10 KB of heap in all) get 256-byte pages and load only the
-# parts a program asks for (sharedarea.load)
-TINY = gc.mem_free() + gc.mem_alloc() < 32768 or bool(getenv and getenv('SHAREDAREA_TINY'))  # (a test hook)
-PAGE_SIZE = 256 if TINY else 4096
+PAGE_SIZE = 4096
 
 
-class Mem:
-    # An area's memory and its sync (see core/area.py). On one thread: an op is a critical section with
-    # interrupts off (r()/w() give disable_irq's state, done() restores it); rlock/wlock only count, so
-    # user code under wlock never runs with interrupts off. Until the part locks is loaded nothing can be
-    # held, so w() needs no check and end() finds nothing: builtins do (no code, no heap); load() then
-    # brings the rest (one.py). threads.py has the other kind of sync.
-    bind = None
-    try:
-        from machine import disable_irq as r, enable_irq as done
-    except ImportError:  # no machine.disable_irq here: nothing to switch off
-        r = done = int
-    r = w = staticmethod(r)
-    done = staticmethod(done)
-    end = staticmethod(bool)  # False: nothing held
-    _fl = ()  # asyncio.ThreadSafeFlags that bump() sets (await area.changed()); replaced, never changed
+def new_lock():
+    return _thread.allocate_lock() if _thread else None
 
-    def __init__(self, buf, size, obj=None, ix=TINY):
-        # ix: bytes go one by one (no buffer protocol, or, on the smallest boards, no slice assignment)
-        if len(_BUFS) > 1 and not ix:
-            buf = memoryview(buf)  # slices of a view copy nothing
+
+class Memory:
+    # buf: what the core indexes and slices; obj: the user's buffer (area.object()), else None
+    def __init__(self, buf, size, kind, obj=None):
         self.buf = buf
         self.size = size
+        self.kind = kind
         self.obj = obj
-        self.ix = ix
-        self.sync = self
-        self._n = self._wd = self._rd = 0
+        self.sync = Sync()
 
     def close(self):
         self.buf = None
-        for f in self._fl:
-            f.set()  # an await area.changed() wakes and finds the area closed
-
-    def bump(self):
-        self._n = (self._n + 1) & 0x3FFFFFFF
-        fl = self._fl
-        i = len(fl)
-        while i:  # by index: no iterator to allocate, as bump() may run in an IRQ handler
-            i -= 1
-            fl[i].set()
-
-    def watch(self, flag):
-        self._fl += (flag,)  # a new tuple: a bump() in another thread sees the old one or this one
-
-    def unwatch(self, flag):
-        self._fl = tuple(f for f in self._fl if f is not flag)
-
-    def count(self):
-        return self._n
 
 
-One = Mem  # the single-thread kind, which threads.py builds on
-REGISTRY_LOCK = None
-try:
-    import _thread  # noqa: F401 (present: threads)
-    from .threads import Mem, REGISTRY_LOCK  # noqa: F401, F811
-except ImportError:
-    pass
+def anonymous(size):
+    return Memory(memoryview(bytearray(size)), size, 'anonymous')
 
 
-def on_load(part):
-    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py completes
-    # One), and spec asks for ptr (ptr= areas, fixed.py), loaded here at the top of a program rather than
-    # from inside add(), which would be too deep for the micro:bit's C stack
-    global ptr
-    if part in ('locks', 'extra'):
-        from . import one  # noqa: F401
-    if part == 'spec':
-        from .fixed import ptr
-
-
-def anon(size):
-    return Mem(bytearray(size), size)
-
-
-def wrap(obj):
-    if type(obj) not in _BUFS:
-        fail('buffer', type(obj))
+def from_buffer(obj):
+    if type(obj) is not bytearray and type(obj) is not memoryview:
+        raise TypeError('a sharedarea is made from a spec string, a number of pages or a bytearray, not %s'
+                        % type(obj).__name__)
     if not len(obj):
-        fail('empty')
+        raise SharedAreaError('a sharedarea needs at least one byte; the buffer is empty')
     obj[0] = obj[0]  # a read-only buffer (a view of bytes) raises TypeError here, before any area exists
-    return Mem(obj, len(obj), obj)
+    # the object itself, not a view of it: a bytearray the user grows moves, and a view would point at freed memory
+    return Memory(obj, len(obj), 'buffer', obj)
 
+
+def at_address(addr, size):
+    try:
+        import uctypes
+    except ImportError:
+        raise SharedAreaError('ptr= areas need uctypes, which this MicroPython port does not have')
+    return Memory(uctypes.bytearray_at(addr, size), size, 'ptr')

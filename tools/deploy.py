@@ -4,7 +4,7 @@
 #   python tools/deploy.py mpy                       build build/mpy/sharedarea/*.mpy
 #   python tools/deploy.py deploy --port PORT [--mpy] [--web]  install on the board at PORT (--web: and
 #                                                    microdot from its wheel here, for the web half)
-#   python tools/deploy.py package-json               rewrite package.json and examples/package.json (mip)
+#   python tools/deploy.py package-json               rewrite package.json (for mip) from tools/stage.py
 import argparse
 import os
 import shutil
@@ -164,21 +164,13 @@ def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print, web=False
 
 
 def package_json():
-    # mip's format: [destination under lib/, source relative to package.json], so github:OWNER/REPO works.
-    # The web half's extras (microdot, fetched from its own repository, and the dashboard) are in
-    # examples/package.json, so the library's own stays installable from a checkout without a network.
+    # mip's format: [destination under lib/, source relative to package.json], so github:OWNER/REPO works
     import json
     with open(os.path.join(ROOT, 'pyproject.toml')) as f:
         version = [ln.split('"')[1] for ln in f if ln.startswith('version')][0]
-
-    def write(path, urls):
-        with open(path, 'w') as f:
-            f.write('{\n  "urls": [\n%s\n  ],\n  "deps": [],\n  "version": "%s"\n}\n' % (
-                ',\n'.join('    ' + json.dumps(u) for u in urls), version))
-    write(os.path.join(ROOT, 'package.json'), [[rel, os.path.relpath(src, ROOT)] for src, rel in stage.files()])
-    write(os.path.join(ROOT, 'examples', 'package.json'),
-          [['microdot/' + n, 'github:miguelgrinberg/microdot/src/microdot/' + n] for n in stage.MICRODOT] +
-          [['dashboard.py', 'dashboard.py']])
+    urls = ',\n'.join('    ' + json.dumps([rel, os.path.relpath(src, ROOT)]) for src, rel in stage.files())
+    with open(os.path.join(ROOT, 'package.json'), 'w') as f:
+        f.write('{\n  "urls": [\n%s\n  ],\n  "deps": [],\n  "version": "%s"\n}\n' % (urls, version))
 
 
 def main(argv=None):
