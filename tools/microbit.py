@@ -28,12 +28,16 @@ class BoardError(Exception):
     pass
 
 
+class ToolsMissing(BoardError):
+    pass  # QEMU or the firmware is not installed: the runners skip the micro:bit, with this message
+
+
 def check_tools():
     # a clear error for each missing piece, naming the package that provides it
     if not shutil.which('qemu-system-arm'):
-        raise BoardError('qemu-system-arm is missing (Debian: apt-get install qemu-system-arm)')
+        raise ToolsMissing('qemu-system-arm is missing (Debian: apt-get install qemu-system-arm)')
     if not os.path.exists(FIRMWARE):
-        raise BoardError('the micro:bit firmware %s is missing (Debian: apt-get install '
+        raise ToolsMissing('the micro:bit firmware %s is missing (Debian: apt-get install '
                          'firmware-microbit-micropython)' % FIRMWARE)
     try:
         import mpremote.transport_serial  # noqa: F401

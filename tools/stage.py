@@ -7,6 +7,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARTS = (('core', 'sharedarea'), ('port_micropython', 'sharedarea/port_micropython'))
+CPYTHON_ONLY = ('cli.py', '__main__.py')  # the command line (argparse, /proc): never on a board
 
 
 def files():
@@ -14,7 +15,7 @@ def files():
     out = []
     for src, dst in PARTS:
         for name in sorted(os.listdir(os.path.join(ROOT, src))):
-            if name.endswith('.py'):
+            if name.endswith('.py') and name not in CPYTHON_ONLY:
                 out.append((os.path.join(ROOT, src, name), dst + '/' + name))
     return out
 
