@@ -296,7 +296,8 @@ UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\n"), ('skip', "def skip(
         ('address_of', "def address_of(b):\n from machine import mem32\n return mem32[id(b)+12]\n"),
         ('sleep_ms', "from utime import sleep_ms\n"), ('ticks_ms', "from utime import ticks_ms\n"))
 # imports of what the micro:bit cannot have, and why (the test is skipped with this reason)
-MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this firmware does not have'}
+MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this firmware does not have',
+           'asyncio': 'await area.changed() needs asyncio and async/await, which this firmware (1.9.2) has not'}
 # tests that need what this firmware does not do, and why
 CANNOT = {'test_small_int_ops_allocate_nothing': 'micropython.heap_lock on this firmware (1.9.2) hangs the board '
                                                  'at an allocation instead of raising MemoryError'}
@@ -373,7 +374,7 @@ def run_test(repl, imports, pre, name, text):
     # else again, in a fresh heap, statement by statement, which takes less heap at once but leaves the
     # heap more cut up between the statements
     for mod, why in MISSING.items():
-        if mod in imports or mod in text:
+        if mod in imports or mod in microbit_build.strip(textwrap.dedent(text)):  # (its code, not comments)
             return 'SKIP', why
     if name in CANNOT:
         return 'SKIP', CANNOT[name]
