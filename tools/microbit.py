@@ -544,6 +544,8 @@ def boot_demo(hexfile=None, timeout=60):
     # what the board printed
     hexfile = hexfile or build_hex()
     board = Board(hexfile, serial='file:' + os.path.join(WORK, 'demo.out'))
+    if os.path.exists(os.path.join(WORK, 'demo.out')):
+        os.remove(os.path.join(WORK, 'demo.out'))  # the last run's output, until QEMU opens the file anew
     t0 = time.monotonic()
     try:
         board.start()
