@@ -130,8 +130,13 @@ class Repl:
             t.serial.write(code[i:i + 32])
             time.sleep(0.004)
         t.serial.write(b'\x04')
-        if t.serial.read(2) != b'OK':
-            raise BoardError('the board did not take the code')
+        got = t.serial.read(2)
+        for _ in range(3):  # on a loaded machine QEMU can answer after the 10 s read timeout: wait longer
+            if len(got) == 2:
+                break
+            got += t.serial.read(2 - len(got))
+        if got != b'OK':
+            raise BoardError('the board did not take the code (it answered %r)' % got)
         out, err = t.follow(timeout)
         return out.decode('utf-8', 'replace').replace('\r\n', '\n'), err.decode('utf-8', 'replace')
 
@@ -256,22 +261,29 @@ HEAP_ROWS = (
                      ('ints', 'locks', 'wait')))
 
 
-def heap(repl):
-    # [(what, bytes it took or None, heap free after, largest free block after, error or '')]
+def heap(ses):
+    # [(what, bytes it took or None, heap free after, largest free block after, error or '')] on the
+    # session's board; a row after which the board stops answering says so, and the board restarts
     rows = []
     for what, first, code in HEAP_ROWS:
-        repl.reset()
-        out, err = repl.run(first) if first else ('', '')
-        if err:
-            rows.append((what, None, 0, 0, 'before it: ' + err.strip().splitlines()[-1]))
-            continue
-        f0, _ = _free(repl)
-        out, err = repl.run(code)
-        f1, big = _free(repl)
-        err = err.strip().splitlines()[-1] if err.strip() else '' if f1 else 'the heap is used up'
-
-        rows.append((what, None if err else f0 - f1, f1, big, err))
+        try:
+            rows.append(_heap_row(ses.repl, what, first, code))
+        except BoardError as e:
+            rows.append((what, None, 0, 0, 'the board stopped answering (%s)' % e))
+            ses.restart()
     return rows
+
+
+def _heap_row(repl, what, first, code):
+    repl.reset()
+    out, err = repl.run(first) if first else ('', '')
+    if err:
+        return what, None, 0, 0, 'before it: ' + err.strip().splitlines()[-1]
+    f0, _ = _free(repl)
+    out, err = repl.run(code)
+    f1, big = _free(repl)
+    err = err.strip().splitlines()[-1] if err.strip() else '' if f1 else 'the heap is used up'
+    return what, None if err else f0 - f1, f1, big, err
 
 
 def heap_table(rows):
@@ -575,7 +587,7 @@ def main(argv):
         if cmd == 'heap':
             ses = Session().start()
             try:
-                print(heap_table(heap(ses.repl)))
+                print(heap_table(heap(ses)))
             finally:
                 ses.stop()
             return 0
