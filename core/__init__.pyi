@@ -102,3 +102,6 @@ sharedarea_writebyte = sharedarea_write8
 sharedarea_readlong = sharedarea_read64
 sharedarea_writelong = sharedarea_write64
 sharedarea_inclong = sharedarea_inc64
+# the web half (sharedarea.ws, loaded on first use): uWSGI's names, the connection first
+async def websocket_send_from_sharedarea(ws: Any, id: int, pos: int, length: int = 0) -> None: ...
+async def websocket_send_binary_from_sharedarea(ws: Any, id: int, pos: int, length: int = 0) -> None: ...

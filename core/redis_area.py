@@ -727,11 +727,18 @@ class RedisArea(SharedArea):
 
     async def changed(self, since=None, timeout=None):
         """Awaits an update (or updates != since); the new update count, or False at timeout (s)."""
-        self._check(0, 0)
-        if since is not None and type(since) is not int:
-            raise TypeError('since must be an int, not %s' % type(since).__name__)
+        n = self.updates  # (the checks and messages of sharedarea.aio.changed, for a local area)
         if since is None:
-            since = self.updates  # the count as the call begins
+            since = n
+        elif type(since) is not int:
+            raise TypeError('since must be an update count (int) or None, not %s' % type(since).__name__)
+        elif n != since:
+            return n
+        if timeout is not None:
+            if not isinstance(timeout, (int, float)):
+                raise TypeError('timeout must be seconds (int or float) or None, not %s' % type(timeout).__name__)
+            if not timeout > 0:
+                return False
         return await self._changed(since, timeout)
 
     async def _changed(self, since, timeout):
