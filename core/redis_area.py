@@ -5,6 +5,7 @@ import time
 
 from .area import SharedArea, SharedAreaError, _bytes_of, _fit, _Held
 from .resp import Conn, ReplyError, timed_out
+from .resp import parse as _reply
 
 try:
     import _thread
@@ -764,54 +765,52 @@ class RedisArea(SharedArea):
             wr.close()
 
     async def _listen(self, asyncio, rd, wr, since, timeout):
+        # raw reads (a cancelled one consumes nothing) parsed here, so a short wait_for() never splits a
+        # message: this waiter checks every 0.1 s whether another thread closed the area
+        got = {'buf': b''}
         cmds = [('AUTH', self._password)] if self._password else []
         for c in cmds + [('SUBSCRIBE', self._channel)]:
             wr.write(('*%d\r\n' % len(c) + ''.join('$%d\r\n%s\r\n' % (len(a), a) for a in c)).encode())
             await wr.drain()
-            await asyncio.wait_for(self._item(rd), self._timeout)  # +OK, or the subscribe confirmation
+            m = await self._next(asyncio, rd, got, _mono(), self._timeout)  # +OK, or the subscribe confirmation
+            if m is _QUIET:
+                raise OSError(110, 'no answer to %s' % c[0])
         now = self.updates  # read after subscribing: an update made meanwhile is seen here
         if now != since:
             return now
-        base = since
         t0 = _mono()
         while True:
-            left = timeout - _elapsed(t0) if timeout else 3600
-            if left <= 0:
+            m = await self._next(asyncio, rd, got, t0, timeout)
+            if m is _QUIET:
                 return False
-            try:
-                m = await asyncio.wait_for(self._item(rd), left)
-            except asyncio.TimeoutError:
-                if timeout:
-                    return False
-                continue
             if isinstance(m, list) and len(m) == 3 and m[0] == b'message':
                 try:
-                    if int(m[2]) != base:
+                    if int(m[2]) != since:
                         return int(m[2])
                 except ValueError:
                     pass
 
-    async def _item(self, rd):
-        # one RESP reply from an asyncio stream (pub/sub messages: arrays of bulk strings)
-        ln = await rd.readline()
-        if not ln:
-            raise OSError(104, 'the server closed the connection')
-        ln = ln[:-2]
-        t = ln[:1]
-        if t == b'*':
-            out = []
-            for _ in range(int(ln[1:])):  # (a loop: MicroPython has no await in a comprehension)
-                out.append(await self._item(rd))
-            return out
-        if t == b'$':
-            n = int(ln[1:])
-            if n < 0:
-                return None
-            d = await rd.readexactly(n + 2) if hasattr(rd, 'readexactly') else await rd.read(n + 2)
-            return d[:n]
-        if t == b'-':
-            raise SharedAreaError('sharedarea %d: redis %s said: %s' % (self.id, self._where, ln[1:].decode()))
-        return int(ln[1:]) if t == b':' else ln[1:]
+    async def _next(self, asyncio, rd, got, t0, timeout):
+        # the next reply on the subscription; _QUIET once timeout seconds (None: never) have passed since t0
+        while True:
+            r = _reply(got['buf'], 0)
+            if r is not None:
+                got['buf'] = got['buf'][r[1]:]
+                if isinstance(r[0], ReplyError):
+                    raise SharedAreaError('sharedarea %d: redis %s said: %s' % (self.id, self._where, r[0]))
+                return r[0]
+            if self._conn is None:
+                raise SharedAreaError('sharedarea %d is closed' % self.id)
+            left = timeout - _elapsed(t0) if timeout else 0.1
+            if left <= 0:
+                return _QUIET
+            try:
+                d = await asyncio.wait_for(rd.read(4096), min(left, 0.1))
+            except asyncio.TimeoutError:
+                continue
+            if not d:
+                raise OSError(104, 'the server closed the connection')
+            got['buf'] += d
 
     def close(self):
         """Drops this process's leases and the connection; twice is fine; later use raises SharedAreaError."""

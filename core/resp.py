@@ -110,7 +110,7 @@ class Conn:
             self.sock.settimeout(timeout)
         try:
             while True:
-                r = self._parse(0)
+                r = parse(self.buf, 0)
                 if r is not None:
                     break
                 try:
@@ -134,41 +134,40 @@ class Conn:
             raise item
         return item
 
-    def _parse(self, i):
-        # (item, index after it) for the reply at buf[i:], or None while it is incomplete
-        b = self.buf
-        e = b.find(b'\r\n', i)
-        if e < 0:
+def parse(b, i):
+    """(reply, index after it) for the RESP reply at b[i:], or None while it is incomplete (nothing consumed)."""
+    e = b.find(b'\r\n', i)
+    if e < 0:
+        return None
+    t = b[i:i + 1]
+    ln = b[i + 1:e]
+    e += 2
+    if t == b'+':
+        return ln, e
+    if t == b'-':
+        return ReplyError(ln.decode()), e
+    if t == b':':
+        return int(ln), e
+    if t == b'$':
+        n = int(ln)
+        if n < 0:
+            return None, e
+        if len(b) < e + n + 2:
             return None
-        t = b[i:i + 1]
-        ln = b[i + 1:e]
-        e += 2
-        if t == b'+':
-            return ln, e
-        if t == b'-':
-            return ReplyError(ln.decode()), e
-        if t == b':':
-            return int(ln), e
-        if t == b'$':
-            n = int(ln)
-            if n < 0:
-                return None, e
-            if len(b) < e + n + 2:
+        return b[e:e + n], e + n + 2
+    if t == b'*':
+        n = int(ln)
+        if n < 0:
+            return None, e
+        out = []
+        for _ in range(n):
+            r = parse(b, e)
+            if r is None:
                 return None
-            return b[e:e + n], e + n + 2
-        if t == b'*':
-            n = int(ln)
-            if n < 0:
-                return None, e
-            out = []
-            for _ in range(n):
-                r = self._parse(e)
-                if r is None:
-                    return None
-                out.append(r[0])  # (an error inside an array, as EVAL may give, is an item)
-                e = r[1]
-            return out, e
-        raise OSError(71, 'not a RESP reply: %r' % b[i:i + 40])
+            out.append(r[0])  # (an error inside an array, as EVAL may give, is an item)
+            e = r[1]
+        return out, e
+    raise OSError(71, 'not a RESP reply: %r' % b[i:i + 40])
 
 
 def timed_out(e):

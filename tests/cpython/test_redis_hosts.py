@@ -313,16 +313,16 @@ def test_an_update_while_wait_subscribes_is_not_missed(monkeypatch):
     t0 = time.monotonic()
     assert a.wait(100, 5) is True and time.monotonic() - t0 < 2
     u = a.updates
-    monkeypatch.setattr(redis_area.RedisArea, '_item', _late_item(redis_area.RedisArea._item, other))
+    monkeypatch.setattr(redis_area.RedisArea, '_next', _late_next(redis_area.RedisArea._next, other))
     assert asyncio.run(a.changed(timeout=5)) == u + 1
 
 
-def _late_item(item, other):
+def _late_next(nxt, other):
     state = {'done': False}
 
-    async def f(self, rd):
+    async def f(self, *args):
         if not state['done']:
             state['done'] = True
             other.inc8(0)  # while changed() subscribes
-        return await item(self, rd)
+        return await nxt(self, *args)
     return f
