@@ -108,10 +108,11 @@ def wake(spec, samples):
             u = b.updates
             os.write(w, b'r')
             for _ in range(samples):
-                b.wait(100, 5, u)
+                woke = b.wait(100, 5, u)
                 t1 = time.monotonic_ns()
                 u = b.updates
-                lat.append((t1 - b.read64(0)) / 1e6)
+                if woke:  # (a wait that timed out on a starved machine is no sample)
+                    lat.append((t1 - b.read64(0)) / 1e6)
             os.write(w, (' '.join('%.4f' % x for x in lat) + '\n').encode())
             code = 0
         finally:
@@ -124,7 +125,7 @@ def wake(spec, samples):
         time.sleep(0.005)
     os.waitpid(pid, 0)
     os.close(w)
-    lat = sorted(float(x) for x in os.read(r, 1 << 20).decode().split())
+    lat = sorted(float(x) for x in os.read(r, 1 << 20).decode().split()) or [float('nan')]
     a.close()
     return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
 
