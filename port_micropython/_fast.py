@@ -20,6 +20,7 @@ _CLOSED = const(1)
 _WLOCKED = const(2)
 _READERS = const(4)
 _WAKE = const(8)
+_QUEUED = const(16)
 _MASK = const(0x3FFFFFFF)
 
 # k's items
@@ -32,6 +33,10 @@ _LEAST = const(5)
 _LARGEST = const(6)
 _SIGN = const(7)
 _WAKE_UP = const(8)  # the sync's wake(), for sleepers and watched flags (called under the lock, as bump() is)
+# and for wlock/unlock: (lock, area, the area's Python method, sync, _thread.get_ident, what wlock returns)
+_SYNC = const(3)
+_IDENT = const(4)
+_HELD = const(5)
 
 # objects the viper code compares with (its own literals are machine words, and int(x) is a cast there)
 _type = type
@@ -57,6 +62,10 @@ def fast_methods(area):
     lock = getattr(sync, 'mutex', sync)  # ThreadSync's mutex, or IrqSync itself (interrupts off)
     st = sync.state
     obj = mem.buf
+    try:
+        from _thread import get_ident as ident
+    except ImportError:  # (IrqSync: one thread)
+        ident = None
 
     def k(w, slow, sign=0):
         # values outside the small ints (and their big-int compares) go to the Python method
@@ -73,6 +82,8 @@ def fast_methods(area):
         'inc32': _adder(st, obj, k(4, cls.inc32, 1)), 'inc64': _adder(st, obj, k(8, cls.inc64, 1)),
         'dec8': _adder(st, obj, k(1, cls.dec8, -1)), 'dec16': _adder(st, obj, k(2, cls.dec16, -1)),
         'dec32': _adder(st, obj, k(4, cls.dec32, -1)), 'dec64': _adder(st, obj, k(8, cls.dec64, -1)),
+        'wlock': _wlock(st, (lock, area, cls.wlock, sync, ident, area._held)),
+        'unlock': _unlock(st, (lock, area, cls.unlock, sync, ident, None)),
     }
 
 
@@ -281,6 +292,54 @@ def _read(st, obj, k):
     def read(pos, length=0):
         return read_(pos, length)
     return read
+
+
+def _wlock(st, k):
+    # wlock() where nobody holds a lock: this thread becomes the holder (anything else: the Python method)
+    @micropython.viper
+    def wlock() -> object:
+        lk = k[_LOCK]
+        if not lk.acquire(0):
+            return k[_SLOW](k[_AREA])
+        s = ptr32(st)
+        if s[1] & (_CLOSED | _WLOCKED | _READERS) or s[4]:
+            lk.release()
+            return k[_SLOW](k[_AREA])
+        s[4] = 1
+        if k[_IDENT]:  # with threads: the holder's id, in halves as sync.py keeps it
+            i = int(k[_IDENT]())
+            s[5] = i
+            s[6] = uint(i) >> 16 >> 16
+            s[1] |= _WLOCKED
+        lk.release()
+        return k[_HELD]
+    return wlock
+
+
+def _unlock(st, k):
+    # unlock() of this thread's wlock held once (anything else: the Python method)
+    @micropython.viper
+    def unlock() -> object:
+        lk = k[_LOCK]
+        if not lk.acquire(0):
+            return k[_SLOW](k[_AREA])
+        s = ptr32(st)
+        if s[1] & _CLOSED or s[4] != 1:
+            lk.release()
+            return k[_SLOW](k[_AREA])
+        if k[_IDENT]:
+            i = int(k[_IDENT]())
+            m = (1 << 31) - 1 << 1 | 1  # the low 32 bits
+            if (int(s[5]) ^ i) & m or (int(s[6]) ^ int(uint(i) >> 16 >> 16)) & m:
+                lk.release()
+                return k[_SLOW](k[_AREA])  # another thread's wlock
+            s[1] &= ~_WLOCKED
+            if s[1] & _QUEUED:
+                k[_SYNC]._let_in()
+        s[4] = 0
+        lk.release()
+        return None
+    return unlock
 
 
 @micropython.viper

@@ -26,6 +26,7 @@ _CLOSED = const(1)
 _WLOCKED = const(2)  # a thread holds wlock
 _READERS = const(4)  # some thread holds rlock
 _WAKE = const(8)  # bump() has sleepers to release or flags to set
+_QUEUED = const(16)  # threads are parked until the lock state changes
 
 _MASK = const(0x3FFFFFFF)  # the update counter stays a small int on 32-bit boards
 _LONGEST_NAP = const(1000)  # ms: a longer freq (even inf) polls this often
@@ -41,6 +42,12 @@ def _refuse_upgrade():
 
 def _resized(size, now):
     raise SharedAreaError('the buffer under the area changed size (%d bytes, now %d): the area is unusable' % (size, now))
+
+
+def _half(x):
+    # x's low 32 bits as a signed 32-bit int (what array('i') holds)
+    x &= 0xFFFFFFFF
+    return x - (x >> 31 << 32)
 
 
 def _poll(sync, freq, timeout, since):
@@ -67,11 +74,11 @@ class IrqSync:
     # lands inside another. rlock/wlock only count (user code under wlock runs with interrupts on); an
     # rlock taken under wlock counts as part of it, so unlock() drops wlock's depth first.
     def __init__(self, obj=None, size=0):
-        self.state = array('i', (0, 0, size, 0 if obj is None else 1))  # counter, flags, size, check obj's length
+        # update counter, flags, size, 1 if obj's length is checked, wlock depth (read by the fast path)
+        self.state = array('i', (0, 0, size, 0 if obj is None else 1, 0))
         self._obj = obj  # a user's buffer whose length is checked per op (it may have been resized)
         self._size = size
         self._irq = 0  # disable_irq's state, given back by leave()
-        self._wd = 0  # wlock depth
         self._rd = 0  # rlock depth
         self._flags = []  # asyncio ThreadSafeFlags that bump() sets
 
@@ -100,20 +107,22 @@ class IrqSync:
         enable_irq(self._irq)
 
     def lock_read(self):
-        if self._wd:
-            self._wd += 1
+        st = self.state
+        if st[4]:
+            st[4] += 1
         else:
             self._rd += 1
-            self.state[1] |= _READERS
+            st[1] |= _READERS
 
     def lock_write(self):
         if self._rd:
             _refuse_upgrade()
-        self._wd += 1
+        self.state[4] += 1
 
     def unlock(self):
-        if self._wd:
-            self._wd -= 1
+        st = self.state
+        if st[4]:
+            st[4] -= 1
         elif self._rd:
             self._rd -= 1
             if not self._rd:
@@ -153,7 +162,7 @@ class IrqSync:
 
     def close(self):
         self.state[1] = _CLOSED
-        self._wd = self._rd = 0
+        self.state[4] = self._rd = 0
         self.wake()
         self._flags = []
 
@@ -169,15 +178,20 @@ class ThreadSync:
         self._ident = _thread.get_ident
         self._new_lock = _thread.allocate_lock
         self.mutex = _thread.allocate_lock()
-        self.state = array('i', (0, 0, size, 0 if obj is None else 1))  # counter, flags, size, check obj's length
+        # update counter, flags, size, 1 if obj's length is checked, wlock depth, and the id of the thread
+        # holding wlock as two 32-bit halves (the fast path reads and writes them all, under the mutex)
+        self.state = array('i', (0, 0, size, 0 if obj is None else 1, 0, 0, 0))
         self._obj = obj  # a user's buffer whose length is checked per op (it may have been resized)
         self._size = size
-        self._owner = None  # the thread holding wlock
-        self._depth = 0  # its wlock depth
         self._readers = {}  # thread -> rlock depth
         self._queue = []  # locks of threads waiting for the lock state to change (unlock, close)
         self._sleepers = []  # locks of threads in wait() without a timeout (bump, close)
         self._flags = []  # asyncio ThreadSafeFlags that bump() sets
+
+    def _holds(self, me):
+        # True when thread me holds wlock
+        st = self.state
+        return st[4] > 0 and st[5] == _half(me) and st[6] == _half(me >> 32)
 
     def _enter(self, write):
         # takes the mutex once no other thread holds wlock (and, to write, no thread holds rlock);
@@ -188,10 +202,9 @@ class ThreadSync:
             if self.state[1] & _CLOSED:
                 self.mutex.release()
                 _closed()
-            o = self._owner
-            if o == me or o is None and not (write and self._readers):
+            if self._holds(me) or not self.state[4] and not (write and self._readers):
                 break
-            if o is None and me in self._readers:
+            if not self.state[4] and me in self._readers:
                 self.mutex.release()
                 _refuse_upgrade()
             self._park()
@@ -205,15 +218,18 @@ class ThreadSync:
         lk = self._new_lock()
         lk.acquire()
         self._queue.append(lk)
+        self.state[1] |= _QUEUED
         self.mutex.release()
         lk.acquire()
         self.mutex.acquire()
 
     def _let_in(self):
         # under the mutex: every parked thread looks at the lock state again
-        for lk in self._queue:
-            lk.release()
-        self._queue = []
+        if self._queue:
+            for lk in self._queue:
+                lk.release()
+            self._queue = []
+            self.state[1] &= ~_QUEUED
 
     def enter_read(self):
         self._enter(False)
@@ -226,8 +242,8 @@ class ThreadSync:
 
     def lock_read(self):
         me = self._enter(False)
-        if self._owner == me:
-            self._depth += 1
+        if self._holds(me):
+            self.state[4] += 1
         else:
             self._readers[me] = self._readers.get(me, 0) + 1
             self.state[1] |= _READERS
@@ -235,23 +251,25 @@ class ThreadSync:
 
     def lock_write(self):
         me = self._enter(True)
-        if self._owner == me:
-            self._depth += 1
+        st = self.state
+        if self._holds(me):
+            st[4] += 1
         else:
-            self._owner = me
-            self._depth = 1
-            self.state[1] |= _WLOCKED
+            st[4] = 1
+            st[5] = _half(me)
+            st[6] = _half(me >> 32)
+            st[1] |= _WLOCKED
         self.mutex.release()
 
     def unlock(self):
         me = self._ident()
         self.mutex.acquire()
         try:
-            if self._owner == me:
-                self._depth -= 1
-                if not self._depth:
-                    self._owner = None
-                    self.state[1] &= ~_WLOCKED
+            st = self.state
+            if self._holds(me):
+                st[4] -= 1
+                if not st[4]:
+                    st[1] &= ~_WLOCKED
                     self._let_in()
                 return True
             d = self._readers.get(me, 0)
@@ -330,8 +348,7 @@ class ThreadSync:
         # parked threads and sleepers wake and find the area closed
         self.mutex.acquire()
         self.state[1] = _CLOSED
-        self._owner = None
-        self._depth = 0
+        self.state[4] = 0
         self._readers = {}
         self._let_in()
         self.wake()
