@@ -1,87 +1,129 @@
-# sharedarea: uWSGI's SharedArea (memory pages with atomic ops, locks and wait-for-update) for
-# CPython and MicroPython. This module picks the port and keeps the id registry; uWSGI's function
-# names (sharedarea_read, ...) come from .names.
+# sharedarea: uWSGI's SharedArea (memory pages with atomic ops, locks and wait-for-update) for CPython
+# and MicroPython. The public names: add/get/close and the id registry, uWSGI's sharedarea_* functions.
 import sys
 
-from .area import SharedArea, SharedAreaError, fail  # noqa: F401 (SharedAreaError is public)
+from .area import SharedArea, SharedAreaError
 
 if sys.implementation.name == 'micropython':
     from . import port_micropython as _port
 else:
     from . import port_cpython as _port
 
+__version__ = '0.2.0'
 PAGE_SIZE = _port.PAGE_SIZE
-_areas = []
+
+_areas = []  # id -> SharedArea (a closed one stays as a small record, so ids are never reused by add())
+_lock = _port.new_lock()  # guards _areas; None where the port has no threads
+
+
+class _Registry:
+    # `with _registry:` around changes to _areas
+    def __enter__(self):
+        if _lock:
+            _lock.acquire()
+
+    def __exit__(self, *exc):
+        if _lock:
+            _lock.release()
+
+
+_registry = _Registry()
+
+
+def _memory(spec):
+    # the port's memory for a spec string, a page count or a writable buffer
+    if isinstance(spec, str):
+        from .spec import parse
+        kv = parse(spec, PAGE_SIZE)
+        for key, maker in (('file', 'from_file'), ('fd', 'from_fd'), ('ptr', 'at_address')):
+            if key in kv:
+                if not hasattr(_port, maker):
+                    raise SharedAreaError('%s= areas need %s, which the %s port does not have'
+                                          % (key, 'mmap' if key != 'ptr' else 'fixed-address memory',
+                                             sys.implementation.name))
+                if key == 'ptr':
+                    return _port.at_address(kv['ptr'], kv['size'])
+                return getattr(_port, maker)(kv[key], kv.get('size'), kv.get('offset', 0))
+        return _port.anonymous(kv['size'])
+    if type(spec) is int:
+        if spec <= 0:
+            raise SharedAreaError('bad sharedarea spec %d: pages must be more than 0' % spec)
+        return _port.anonymous(spec * PAGE_SIZE)
+    return _port.from_buffer(spec)
 
 
 def add(spec):
-    # spec: a --sharedarea string, a number of pages, or a writable buffer; returns the new id
-    if isinstance(spec, str):
-        # "N", "pages=N" and "size=N" in plain decimal need no parser (the micro:bit may not have the heap
-        # to load it); any other string goes to .spec, which says what is wrong with a bad one
-        k, v = ('pages', spec) if spec.isdigit() else (spec.split('=', 1) + [''])[:2]
-        if k in ('pages', 'size') and v.isdigit() and len(v) < 10 and int(v):
-            mem = _port.anon(int(v) * (PAGE_SIZE if k == 'pages' else 1))
-        else:
-            from .spec import memory
-            mem = memory(spec, _port)
-    elif type(spec) is int:
-        if spec <= 0:
-            fail('pages', spec)
-        mem = _port.anon(spec * PAGE_SIZE)
-    else:
-        mem = _port.wrap(spec)
-    if _port.REGISTRY_LOCK:  # (None where there are no threads)
-        _port.REGISTRY_LOCK.acquire()
-    try:
-        i = len(_areas)
-        _areas.append(SharedArea(i, mem))
-    finally:
-        if _port.REGISTRY_LOCK:
-            _port.REGISTRY_LOCK.release()
+    """Creates an area from a spec string ("4", "size=100", "file=/dev/shm/x,size=4096", ...), a page
+    count or a writable buffer; returns its id (0, 1, 2, ... in creation order)."""
+    mem = _memory(spec)
+    with _registry:
+        return _register(mem)
+
+
+def _register(mem):
+    # the next id for that memory; the caller holds _registry
+    i = len(_areas)
+    _areas.append(SharedArea(i, mem, getattr(_port, 'fast_methods', None)))
     return i
 
 
 def get(id):
-    if type(id) is not int or not 0 <= id < len(_areas) or _areas[id]._b is None:
-        fail('get', _areas, id)
-    return _areas[id]
+    """The SharedArea with that id."""
+    if type(id) is not int:
+        raise TypeError('id must be an int, not %s' % type(id).__name__)
+    if not 0 <= id < len(_areas):
+        raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
+    a = _areas[id]
+    if a._buf is None:
+        raise SharedAreaError('sharedarea %d is closed' % id)
+    return a
 
 
 def close(id):
-    # closing twice is fine; an id that never existed is an error
-    if type(id) is not int or not 0 <= id < len(_areas):
-        fail('get', _areas, id)
+    """Closes the area with that id; closing twice is fine."""
+    if type(id) is not int:
+        raise TypeError('id must be an int, not %s' % type(id).__name__)
+    if not 0 <= id < len(_areas):
+        raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
     _areas[id].close()
 
 
-PARTS = ('ints', 'locks', 'extra', 'errors', 'spec', 'names')
-
-
 def load(*parts):
-    # Loads parts of the library now: ints (read8 .. dec64), locks, extra (readfast, wait, update,
-    # memoryview, object), errors (the messages), spec (spec strings), names (the sharedarea_* functions).
-    # Where the heap allows, all are loaded at import. On the micro:bit a program loads the parts it uses,
-    # at its top level (sharedarea.load('ints', 'locks')): each costs heap, and loading one deep inside
-    # calls would overflow the firmware's small C stack. (errors and spec still load on first use there,
-    # and a failure that cannot load the messages raises its error with the values only.)
-    for p in parts:
-        if p not in PARTS:
-            fail('part', p, ' '.join(PARTS))
-        m = getattr(__import__(__name__ + '.' + p), p)
-        for k in getattr(m, 'METHODS', ()):
-            setattr(SharedArea, k, getattr(m, k))
-        if p == 'ints':
-            SharedArea._make = m.make
-        elif p == 'names':
-            m.make(globals(), _port)
-        if hasattr(_port, 'on_load'):
-            _port.on_load(p)  # what the port needs for that part
+    """Does nothing: every part is loaded at import (kept for programs written for sharedarea 0.1)."""
 
 
-# all parts now, with every method on the class (help(), dir(), the fast path's fallbacks), except on
-# the smallest boards
-if not _port.TINY:
-    load(*PARTS)
-    from .full import everything
-    everything()
+# uWSGI's function forms: sharedarea_<op>(id, ...) is get(id).<op>(...); `len=` is uWSGI's name for length
+_OPS = ('read', 'write', 'readfast', 'wait', 'update', 'memoryview', 'object', 'rlock', 'wlock', 'unlock',
+        'read8', 'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64',
+        'inc8', 'inc16', 'inc32', 'inc64', 'dec8', 'dec16', 'dec32', 'dec64')
+_ALIASES = (('readbyte', 'read8'), ('writebyte', 'write8'), ('readlong', 'read64'), ('writelong', 'write64'),
+            ('inclong', 'inc64'))
+
+
+def _function(op):
+    locks = op in ('rlock', 'wlock', 'unlock')  # uWSGI's lock functions return nothing
+
+    def f(id, *args, **kw):
+        if 'len' in kw:
+            kw['length'] = kw.pop('len')
+        r = getattr(get(id), op)(*args, **kw)
+        if not locks:
+            return r
+    try:
+        f.__name__ = f.__qualname__ = 'sharedarea_' + op
+        f.__doc__ = getattr(SharedArea, op).__doc__
+    except AttributeError:
+        pass  # MicroPython's functions take neither
+    return f
+
+
+def _functions(g):
+    for op in _OPS:
+        g['sharedarea_' + op] = _function(op)
+    for alias, op in _ALIASES:
+        g['sharedarea_' + alias] = g['sharedarea_' + op]
+    if hasattr(_port, 'fast_functions'):
+        _port.fast_functions(g)  # compiled versions of the data ops' function forms (same behaviour)
+
+
+_functions(globals())

@@ -1,73 +1,65 @@
-# Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...).
-# Returns a dict of the keys given; add() then asks the port for that kind of memory. A bad spec fails
-# with fail('spec', spec, what is wrong, values): the messages are in .errors.
-from .area import fail
+# Parses uWSGI --sharedarea spec strings ("4", "pages=2", "file=/x,size=0x1000,offset=8", ...) into a
+# dict of the keys given, checked alone and together; add() then asks the port for that kind of memory.
+from .area import SharedAreaError
 
-_KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
-
-
-def _num(spec, k, v):
-    # as uWSGI reads them: size= and offset= decimal or 0x-hex, pages= and fd= decimal only; no sign,
-    # spaces, octal or trailing junk (uWSGI reads "0X10", "pages=0x2" as 0 and "12abc" as 12)
-    h = v[:2] == '0x' and k in ('size', 'offset', 'ptr')
-    d = v[2:] if h else v
-    ok = '0123456789abcdefABCDEF' if h else '0123456789'
-    if not d or any(c not in ok for c in d):
-        fail('spec', spec, 'num', k, v, 'decimal or 0x-hex' if k in ('size', 'offset', 'ptr') else 'decimal')
-    # more than 2**60 is no memory anyone has; checked on the digits so small boards need no big ints
-    if len(d.lstrip('0')) > (15 if h else 18):
-        fail('spec', spec, 'big', k, v)
-    return int(d, 16 if h else 10)
+KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
+_HEX_KEYS = ('size', 'offset', 'ptr')  # uWSGI reads these as decimal or 0x-hex, pages= and fd= as decimal
 
 
-def parse(spec, page):
+def _bad(spec, why):
+    raise SharedAreaError('bad sharedarea spec %r: %s' % (spec, why))
+
+
+def _number(spec, key, text):
+    # no sign, spaces, octal or trailing junk (uWSGI itself reads "0X10" or "pages=0x2" as 0, "12abc" as 12)
+    hexa = text[:2] == '0x' and key in _HEX_KEYS
+    digits = text[2:] if hexa else text
+    allowed = '0123456789abcdefABCDEF' if hexa else '0123456789'
+    if not digits or any(c not in allowed for c in digits):
+        _bad(spec, '%s=%r is not a number (%s)' % (key, text, 'decimal or 0x-hex' if key in _HEX_KEYS else 'decimal'))
+    # more than 2**60 is memory nobody has; checked on the digits, so no huge int is ever built
+    if len(digits.lstrip('0')) > (15 if hexa else 18):
+        _bad(spec, '%s=%s is too big' % (key, text))
+    return int(digits, 16 if hexa else 10)
+
+
+def parse(spec, page_size):
+    """The keys of a spec string as a dict (size worked out from pages=); SharedAreaError if it is bad."""
     if spec.isdigit():
         spec = 'pages=' + spec
     if not spec:
-        fail('spec', spec, 'blank')
+        _bad(spec, 'empty')
     kv = {}
     for part in spec.split(','):
-        k, v = (part.split('=', 1) + [''])[:2]  # no str.partition on the micro:bit
-        if k not in _KEYS:
-            fail('spec', spec, 'key', k, ' '.join(_KEYS))
-        if k in kv:
-            fail('spec', spec, 'twice', k)
-        if not v:
-            fail('spec', spec, 'novalue', k)
-        kv[k] = v if k == 'file' else _num(spec, k, v)
-    return _rules(spec, kv, page)
+        key, _, value = part.partition('=')
+        if key not in KEYS:
+            _bad(spec, 'unknown key %r (keys: %s)' % (key, ' '.join(KEYS)))
+        if key in kv:
+            _bad(spec, '%s given twice' % key)
+        if not value:
+            _bad(spec, '%s has no value' % key)
+        kv[key] = value if key == 'file' else _number(spec, key, value)
+    return _together(spec, kv, page_size)
 
 
-def _rules(spec, kv, page):
-    # the keys given, taken together
-    src = [k for k in ('file', 'fd', 'ptr') if k in kv]
-    if len(src) > 1:
-        fail('spec', spec, 'both', src[0], src[1])
-    for k in ('pages', 'size'):
-        if kv.get(k) == 0:
-            fail('spec', spec, 'zero', k)
+def _together(spec, kv, page_size):
+    # the rules between keys
+    source = [k for k in ('file', 'fd', 'ptr') if k in kv]
+    if len(source) > 1:
+        _bad(spec, '%s and %s cannot be combined' % (source[0], source[1]))
+    for key in ('pages', 'size'):
+        if kv.get(key) == 0:
+            _bad(spec, '%s must be more than 0' % key)
     if 'pages' in kv:
-        n = kv['pages'] * page
+        n = kv['pages'] * page_size
         if kv.setdefault('size', n) != n:
-            fail('spec', spec, 'disagree', kv['pages'], n, kv['size'])
+            _bad(spec, 'pages=%d (%d bytes) and size=%d disagree' % (kv['pages'], n, kv['size']))
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
-        fail('spec', spec, 'offset')
+        _bad(spec, 'offset= needs file= or fd=')
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
-        fail('spec', spec, 'nosize', src[0])
-    if not src and 'size' not in kv:
-        fail('spec', spec, 'what')
+        _bad(spec, '%s= needs size=' % source[0])
+    if 'ptr' in kv and not kv['ptr']:
+        _bad(spec, 'ptr=0 is a NULL pointer')
+    if not source and 'size' not in kv:
+        _bad(spec, 'give pages=, size=, file=, fd= or ptr=')
     return kv
-
-
-def memory(spec, port):
-    # the port's memory for a spec string
-    kv = parse(spec, port.PAGE_SIZE)
-    if ('file' in kv or 'fd' in kv) and not hasattr(port, 'file'):
-        fail('nommap')
-    if 'file' in kv:
-        return port.file(kv['file'], kv.get('size'), kv.get('offset', 0))
-    if 'fd' in kv:
-        return port.fd(kv['fd'], kv['size'], kv.get('offset', 0))
-    if 'ptr' in kv:
-        return port.ptr(kv['ptr'], kv['size'])
-    return port.anon(kv['size'])

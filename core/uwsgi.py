@@ -5,24 +5,36 @@ import sys
 import sharedarea as _sa
 from sharedarea import SharedAreaError  # noqa: F401 (re-exported for callers that catch it)
 
+try:
+    from os import getenv
+except ImportError:
+    getenv = None  # boards have no environment
+
 _me = sys.modules[__name__]
 
 
 def configure(specs):
-    # specs: a list of --sharedarea strings (or one string); they become ids 0, 1, ... in order, as
-    # repeated --sharedarea options do. Areas made before are closed first, like a restarted uWSGI.
+    """Closes every area and makes new ones from --sharedarea strings, ids 0, 1, ... (a restarted uWSGI)."""
     if isinstance(specs, str):
         specs = [specs]
-    areas = _sa._areas
-    for a in areas:
-        a.close()
-    while areas:
-        areas.pop()
-    return [_sa.add(s) for s in specs]
+    made = []
+    try:
+        for s in specs:  # all of them first: a bad spec leaves the old areas as they were
+            made.append(_sa._memory(s))
+    except BaseException:
+        for m in made:
+            m.sync.close()
+            m.close()
+        raise
+    with _sa._registry:  # one step for threads calling add(), get() or ops meanwhile
+        for a in _sa._areas:
+            a.close()
+        del _sa._areas[:]
+        return [_sa._register(m) for m in made]
 
 
 def install(specs=None):
-    # makes `import uwsgi` give this module; inside real uWSGI its own module stays and is returned
+    """Makes `import uwsgi` give this module (inside real uWSGI its own module stays and is returned)."""
     m = sys.modules.get('uwsgi')
     if m is None or m is _me:
         m = sys.modules['uwsgi'] = _me
@@ -38,7 +50,6 @@ def _setup():
         if k.startswith('sharedarea_'):
             g[k] = d[k]
     # UWSGI_SHAREDAREA is the variable uWSGI itself reads for one --sharedarea value
-    getenv = getattr(_sa._port, 'getenv', None)  # the environment is the port's business
     spec = getenv('UWSGI_SHAREDAREA') if getenv else None
     if spec:
         configure([spec])

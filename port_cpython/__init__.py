@@ -1,305 +1,24 @@
-# CPython backend: memory as shared mmap (anonymous, file, fd), ctypes for ptr=, locks that hold between
-# threads and processes (fcntl record locks, freed by the kernel when a holder dies), futex wake-ups.
-import atexit
+# CPython port: memory as shared mmap (anonymous, file, fd), ctypes for ptr=, buffers; locking and
+# waiting in .sync (compiled in _fast where built), file companions in .companion. See docs/ports.md.
 import ctypes
-import fcntl
 import mmap
 import os
 import stat
-import tempfile
 import threading
-import time
-import weakref
-from struct import pack_into, unpack_from
 
 from ..area import SharedAreaError
+from .companion import _anon_sync, _file_sync, companion  # noqa: F401 (companion: for tools)
+from .sync import FAST, _fast  # noqa: F401 (FAST: which path is in use)
 
 PAGE_SIZE = mmap.PAGESIZE
-TINY = False  # the smallest boards leave some parts out of the import (see core names())
-getenv = os.getenv
-REGISTRY_LOCK = threading.Lock()
-_ident = threading.get_ident
-_META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
-_PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
-_PROTO_NAMES = {0: 'none recorded', 1: 'pure-Python (fcntl)', 2: 'compiled (_fast)'}
+new_lock = threading.Lock
+_HOT =  ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
+        'dec8 dec16 dec32 dec64').split()  # (rlock, wlock and unlock: the Python methods, over the compiled Sync)
 
-# the compiled fast path (setup.py builds it where a compiler is present); SHAREDAREA_PURE=1 turns it off
-try:
-    if os.environ.get('SHAREDAREA_PURE', '') not in ('', '0'):
-        raise ImportError('SHAREDAREA_PURE is set')
-    from . import _fast
-except ImportError:
-    _fast = None
-FAST = _fast is not None
-_HOT = ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
-        'dec8 dec16 dec32 dec64 rlock wlock unlock').split()
-
-# futex(2) by ctypes, so wait() wakes at once instead of polling; absent elsewhere, wait() polls
-_NR_FUTEX = {'x86_64': 202, 'aarch64': 98, 'riscv64': 98, 'armv7l': 240, 'armv6l': 240, 'armv8l': 240,
-             'i686': 240, 'i386': 240}.get(os.uname().machine)
-try:
-    _syscall = ctypes.CDLL(None, use_errno=True).syscall
-    _syscall.restype = ctypes.c_long
-except (OSError, AttributeError):
-    _NR_FUTEX = None
-
-
-_LONGEST_NAP = 86400.0  # seconds: a longer freq (even inf) naps this long, so the sleep's time fits a timespec
-
-
-class _Timespec(ctypes.Structure):
-    _fields_ = [('sec', ctypes.c_long), ('nsec', ctypes.c_long)]
-
-
-def _futex_wait(addr, val, secs):
-    ts = _Timespec(int(secs), int((secs % 1) * 1e9))
-    _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 0, ctypes.c_uint32(val), ctypes.byref(ts), None, 0)
-
-
-def _futex_wake(addr):
-    _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 1, 0x7FFFFFFF, None, None, 0)
-
-
-class _Unlinked(Exception):
-    pass  # the companion was removed by its last user between our open() and our join: open it again
-
-
-def _join(fd, m, proto, what, named=False):
-    # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining (and the
-    # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
-    # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
-    # each other.
-    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
-    try:
-        if named and not _same_file(what, fd):
-            raise _Unlinked()
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
-            alone = True
-        except OSError:
-            alone = False
-        if alone:
-            m[16:_META] = bytes(_META - 16)
-            pack_into('<I', m, _PROTO, proto)
-        else:
-            theirs = unpack_from('<I', m, _PROTO)[0]
-            if theirs != proto:
-                raise SharedAreaError('%s is in use by processes with the %s lock; this one has the %s lock (set '
-                                      'SHAREDAREA_PURE alike in all of them)'
-                                      % (what, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
-        fcntl.lockf(fd, fcntl.LOCK_SH, 1, 2)
-    finally:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
-
-
-def _same_file(path, fd):
-    try:
-        a, b = os.stat(path), os.fstat(fd)
-    except FileNotFoundError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
-
-
-def _leave(fd, path):
-    # the last user of a file's companion removes it, so /dev/shm does not fill up with them; joining
-    # and this unlink are serialised on byte 1, and a joiner that finds its companion unlinked starts over
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
-    except OSError:
-        return  # others still use it
-    if _same_file(path, fd):
-        os.unlink(path)
-
-
-class _Sync:
-    # Reader/writer lock that nests for its holder, plus the update counter and wait().
-    # In a process: a Condition keeps who holds what (thread id -> depth). Between processes: an fcntl
-    # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
-    PROTOCOL = 1
-
-    def _open(self, fd, key, what):
-        # map the companion and join its users (both lock paths)
-        self.fd = fd
-        self.key = key
-        self.refs = 1
-        self._m = mmap.mmap(fd, _META)
-        try:
-            _join(fd, self._m, self.PROTOCOL, what, key is not None)
-        except BaseException:
-            self._m.close()
-            raise
-
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
-        self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
-        self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
-        self._reset()
-        _SYNCS.add(self)
-
-    _gone = False  # closed: a thread that waited for the lock must not lock the closed fd, nor wait on it
-
-    def _gone_error(self):
-        raise SharedAreaError('the area is closed (by another thread, while this one waited)')
-
-    def _reset(self):
-        # also run in a forked child: it holds nothing the parent held
-        self._c = threading.Condition(threading.Lock())
-        self._wr = None  # thread holding the write side
-        self._wd = 0  # its depth (wlock, ops and rlock calls nested inside it)
-        self._rd = {}  # thread -> rlock depth
-
-    def w(self):
-        me = _ident()
-        with self._c:
-            if self._wr == me:
-                self._wd += 1
-                return
-            if me in self._rd:
-                raise SharedAreaError('this thread holds rlock on the area; a write needs wlock (unlock first)')
-            while self._wr is not None or self._rd:
-                self._c.wait()
-            if self._gone:
-                self._gone_error()
-            fcntl.lockf(self.fd, fcntl.LOCK_EX, 1)
-            self._wr = me
-            self._wd = 1
-
-    def r(self):
-        me = _ident()
-        with self._c:
-            if self._wr == me:
-                self._wd += 1
-                return
-            d = self._rd.get(me)
-            if d:
-                self._rd[me] = d + 1
-                return
-            while self._wr is not None:
-                self._c.wait()
-            if self._gone:
-                self._gone_error()
-            if not self._rd:
-                fcntl.lockf(self.fd, fcntl.LOCK_SH, 1)
-            self._rd[me] = 1
-
-    def end(self):
-        # leave the innermost hold of this thread; False when it holds nothing
-        me = _ident()
-        with self._c:
-            if self._wr == me:
-                self._wd -= 1
-                if not self._wd:
-                    self._wr = None
-                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
-                    self._c.notify_all()
-                return True
-            d = self._rd.get(me)
-            if not d:
-                return False
-            if d > 1:
-                self._rd[me] = d - 1
-            else:
-                del self._rd[me]
-                if not self._rd:
-                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
-                    self._c.notify_all()
-            return True
-
-    rl = r
-    wl = w
-
-    def done(self, token=None):
-        # after an op; the token (what r() or w() returned) is for ports that need one
-        self.end()
-
-    def bump(self):
-        # called with the write side held
-        m = self._m
-        pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
-        if m[8]:
-            m[8] = 0
-            if _NR_FUTEX:
-                _futex_wake(self._addr)
-
-    def count(self):
-        return unpack_from('<Q', self._m, 0)[0]
-
-    def wait(self, freq, timeout):
-        m = self._m
-        c0 = self.count()
-        end = time.monotonic() + timeout if timeout else None
-        step = min(freq / 1000.0, _LONGEST_NAP)
-        while True:
-            if self._gone:
-                self._gone_error()
-            try:
-                m[8] = 1  # ask updaters to wake us; set before the counter is read again
-                if self.count() != c0:
-                    return True
-            except ValueError:
-                self._gone_error()  # close() in another thread closed the companion's mapping
-            t = step
-            if end is not None:
-                t = end - time.monotonic()
-                if t <= 0:
-                    return False
-                t = min(t, step)
-            if _NR_FUTEX:
-                # the step bounds the cost of a wake lost between another process's store and load
-                _futex_wait(self._addr, c0 & 0xFFFFFFFF, t)
-            else:
-                time.sleep(t)
-
-    def _forget(self):
-        with self._c:
-            self._gone = True
-            self._c.notify_all()
-        if _NR_FUTEX:
-            _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
-
-    def close(self):
-        self.refs -= 1
-        if self.refs:
-            return
-        _SYNCS.discard(self)
-        if self.key is not None:
-            _BY_KEY.pop(self.key, None)
-        self._forget()
-        self._w = None
-        try:
-            self._m.close()
-        except BufferError:
-            pass  # a wait() in another thread still has it; it goes with the last reference
-        if self.key is not None:
-            _leave(self.fd, self.path)
-        os.close(self.fd)  # drops any fcntl lock this process still had
-
-
-class _FastSync(_Sync):
-    # the same companion and counter, locked by the _fast extension: its methods are the C ones
-    PROTOCOL = 2
-
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
-        self._w = None
-        self.c = c = _fast.Sync(self._m)
-        self.r, self.w, self.done, self.rl, self.wl, self.end = c.r, c.w, c.done, c.rl, c.wl, c.end
-        self.bump, self.count, self.wait = c.bump, c.count, c.wait
-        _SYNCS.add(self)
-
-    def _reset(self):
-        pass  # in a forked child the extension forgets the parent's holds itself (pthread_atfork)
-
-    def _forget(self):
-        self.c.forget()  # a wait() in another thread wakes and says the area is closed
-
-
-_SyncClass = _FastSync if _fast else _Sync
 _BY_ID = []  # id -> compiled Area, for the compiled sharedarea_<op>(id, ...) functions
 
 
-def functions(g):
+def fast_functions(g):
     # called by the core with its namespace: swap its sharedarea_<op> functions (and their aliases) for
     # compiled ones that fall back to them for anything but a compiled area's id
     if not _fast:
@@ -309,103 +28,16 @@ def functions(g):
         op = ops.get(id(f)) if name.startswith('sharedarea_') else None
         if op:
             g[name] = _fast.function(name, op, _BY_ID, f)
-_SYNCS = weakref.WeakSet()
-_BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
-
-
-def _after_fork():
-    for s in list(_SYNCS):
-        s._reset()
-        if s.key is not None:
-            try:
-                fcntl.lockf(s.fd, fcntl.LOCK_SH, 1, 2)  # the child is a user of the companion too
-            except OSError:
-                pass
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
-def _at_exit():
-    # a program that ends without close() still removes the companions it was the last user of
-    for s in list(_BY_KEY.values()):
-        try:
-            _leave(s.fd, s.path)
-        except OSError:
-            pass
-
-
-atexit.register(_at_exit)
-
-
-def _anon_sync():
-    if hasattr(os, 'memfd_create'):
-        fd = os.memfd_create('sharedarea-meta', os.MFD_CLOEXEC)
-    else:
-        fd = os.dup(tempfile.TemporaryFile().fileno())
-    os.ftruncate(fd, _META)
-    return _SyncClass(fd)
-
-
-def _companion_dir():
-    return '/dev/shm' if os.path.isdir('/dev/shm') else tempfile.gettempdir()
-
-
-def companion(path):
-    # where the lock/counter companion of a mapped file (a path or an open fd) lives; None if it is missing
-    try:
-        st = os.fstat(path) if isinstance(path, int) else os.stat(path)
-    except OSError:
-        return None
-    return '%s/sharedarea-%x-%x' % (_companion_dir(), st.st_dev, st.st_ino)
-
-
-def _file_sync(st):
-    # the companion of a mapped file: named by the file's identity, so every process finds the same one;
-    # it holds only a counter and a flag (locks are the kernel's), so one left by a crash is harmless
-    key = (st.st_dev, st.st_ino)
-    s = _BY_KEY.get(key)
-    if s is not None:
-        s.refs += 1
-        return s
-    name = '%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1])
-    while True:
-        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, (st.st_mode & 0o666) | 0o600)
-        try:
-            if os.fstat(fd).st_size < _META:
-                os.ftruncate(fd, _META)
-            s = _BY_KEY[key] = _SyncClass(fd, key, name)
-            s.path = name
-            return s
-        except _Unlinked:
-            os.close(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-
-
-class _Mem:
-    # what the core needs: buf, size, sync, obj, ix, bind and close()
-    ix = False  # the buffer protocol and slices: bytes and integers go through them
-
-    def __init__(self, buf, sync, obj=None, mm=None):
+class Memory:
+    # an area's bytes (buf, a memoryview of exactly size bytes), its sync, and what to let go at close()
+    def __init__(self, buf, sync, kind, obj=None, mm=None):
         self.buf = buf
         self.size = buf.nbytes
         self.sync = sync
+        self.kind = kind
         self.obj = obj
         self._mm = mm
-        self._fast = None
-
-    def bind(self, area):
-        # called by the core with the new SharedArea: give it the compiled hot ops, if there are any
-        c = getattr(self.sync, 'c', None)
-        if c is not None:
-            self._fast = f = _fast.Area(self.buf, c, area)
-            for name in _HOT:
-                setattr(area, name, getattr(f, name))
-            while len(_BY_ID) <= area.id:
-                _BY_ID.append(None)
-            _BY_ID[area.id] = f
+        self._fast = None  # the compiled area, made by fast_methods()
 
     def close(self):
         if self._fast is not None:
@@ -416,15 +48,27 @@ class _Mem:
                 self._mm.close()
         except BufferError:
             pass  # someone still holds a memoryview of it: the mapping goes with the last view
-        self.sync.close()
 
 
-def anon(size):
+def fast_methods(area):
+    # the compiled versions of the hot ops, bound on the new area by the core (None: pure path)
+    c = getattr(area._sync, 'c', None)
+    if c is None:
+        return None
+    mem = area._mem
+    mem._fast = f = _fast.Area(mem.buf, c, area)
+    while len(_BY_ID) <= area.id:
+        _BY_ID.append(None)
+    _BY_ID[area.id] = f
+    return dict((name, getattr(f, name)) for name in _HOT)
+
+
+def anonymous(size):
     mm = mmap.mmap(-1, size, mmap.MAP_SHARED)
-    return _Mem(memoryview(mm), _anon_sync(), None, mm)
+    return Memory(memoryview(mm), _anon_sync(), 'anonymous', None, mm)
 
 
-def wrap(obj):
+def from_buffer(obj):
     try:
         mv = memoryview(obj)
     except TypeError:
@@ -437,17 +81,15 @@ def wrap(obj):
     mv = mv.cast('B')
     if not mv.nbytes:
         raise SharedAreaError('a sharedarea needs at least one byte; the buffer is empty')
-    return _Mem(mv, _anon_sync(), obj)
+    return Memory(mv, _anon_sync(), 'buffer', obj)
 
 
-def ptr(addr, size):
-    if not addr:
-        raise SharedAreaError('ptr=0 is a NULL pointer')
+def at_address(addr, size):
     # the caller vouches for the address, as in uWSGI
-    return _Mem(memoryview((ctypes.c_char * size).from_address(addr)).cast('B'), _anon_sync())
+    return Memory(memoryview((ctypes.c_char * size).from_address(addr)).cast('B'), _anon_sync(), 'ptr')
 
 
-def _map(fd, name, size, offset, st):
+def _map(fd, name, size, offset, st, kind):
     if stat.S_ISREG(st.st_mode):
         if size is None:
             size = st.st_size - offset
@@ -464,10 +106,10 @@ def _map(fd, name, size, offset, st):
     start = offset - offset % mmap.ALLOCATIONGRANULARITY
     mm = mmap.mmap(fd, offset - start + size, mmap.MAP_SHARED, offset=start)
     sync = _file_sync(st)
-    return _Mem(memoryview(mm)[offset - start:offset - start + size], sync, None, mm)
+    return Memory(memoryview(mm)[offset - start:offset - start + size], sync, kind, None, mm)
 
 
-def file(path, size, offset):
+def from_file(path, size, offset):
     made = False
     try:
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
@@ -479,7 +121,7 @@ def file(path, size, offset):
     try:
         if made:
             os.ftruncate(fd, offset + size)
-        return _map(fd, path, size, offset, os.fstat(fd))
+        return _map(fd, path, size, offset, os.fstat(fd), 'file')
     except BaseException:
         if made:
             os.unlink(path)
@@ -488,9 +130,9 @@ def file(path, size, offset):
         os.close(fd)  # the mapping keeps the file open
 
 
-def fd(fd, size, offset):
+def from_fd(fd, size, offset):
     try:
         st = os.fstat(fd)
     except OSError as e:
         raise OSError(e.errno, e.strerror, 'fd=%d' % fd)
-    return _map(fd, 'fd=%d' % fd, size, offset, st)
+    return _map(fd, 'fd=%d' % fd, size, offset, st, 'fd')

@@ -336,7 +336,7 @@ static PyObject *S_w(SyncObject *s, PyObject *unused)
         Py_RETURN_NONE;
     }
     if (s->nrd && find_rd(s, me) >= 0) {
-        PyErr_SetString(SharedAreaError, "this thread holds rlock on the area; a write needs wlock (unlock first)");
+        PyErr_SetString(SharedAreaError, "this thread holds rlock on the area; upgrading it to a write is refused (unlock first)");
         return NULL;
     }
     if (wr_acquire(s))
@@ -424,14 +424,20 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* wait(freq_ms, timeout_s): True once the counter moves, False at the timeout (0 = none). The futex
+/* wait(freq_ms, timeout_s, since=None): True once the counter differs from since (None: its value now), False at the timeout (0 = none). The futex
  * sleep is cut into freq-long naps only so that signal handlers run. */
 static PyObject *S_wait(SyncObject *s, PyObject *args)
 {
     double freq, timeout;
-    if (!PyArg_ParseTuple(args, "dd", &freq, &timeout))
+    PyObject *since = Py_None;
+    if (!PyArg_ParseTuple(args, "dd|O", &freq, &timeout, &since))
         return NULL;
     uint64_t c0 = LOAD(s->count);
+    if (since != Py_None) {
+        c0 = PyLong_AsUnsignedLongLongMask(since);
+        if (c0 == (uint64_t)-1 && PyErr_Occurred())
+            return NULL;
+    }
     double end = timeout > 0 ? now() + timeout : 0, step = freq / 1000.0;
     if (!(step <= LONGEST_NAP)) /* a longer (or infinite) period must still fit a timespec */
         step = LONGEST_NAP;
@@ -533,24 +539,16 @@ static void S_dealloc(SyncObject *s)
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
-/* done(token): leaves after an op; the token (what r() or w() returned) is for ports that need it */
-static PyObject *S_done(SyncObject *s, PyObject *const *args, Py_ssize_t nargs)
-{
-    (void)args;
-    (void)nargs;
-    return S_end(s, NULL);
-}
-
 static PyMethodDef S_methods[] = {
-    {"r", (PyCFunction)S_r, METH_NOARGS, "enter for reading (nests)"},
-    {"w", (PyCFunction)S_w, METH_NOARGS, "enter for writing (nests)"},
-    {"rl", (PyCFunction)S_r, METH_NOARGS, "rlock"},
-    {"wl", (PyCFunction)S_w, METH_NOARGS, "wlock"},
-    {"end", (PyCFunction)S_end, METH_NOARGS, "leave the innermost hold; False when none"},
-    {"done", (PyCFunction)(void (*)(void))S_done, METH_FASTCALL, "leave after an op (takes r()/w()'s token)"},
+    {"enter_read", (PyCFunction)S_r, METH_NOARGS, "enter for reading, around one op (nests)"},
+    {"enter_write", (PyCFunction)S_w, METH_NOARGS, "enter for writing, around one op (nests)"},
+    {"lock_read", (PyCFunction)S_r, METH_NOARGS, "rlock"},
+    {"lock_write", (PyCFunction)S_w, METH_NOARGS, "wlock"},
+    {"leave", (PyCFunction)S_end, METH_NOARGS, "leave the innermost hold (after an op)"},
+    {"unlock", (PyCFunction)S_end, METH_NOARGS, "leave the innermost hold; False when none"},
     {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
     {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
-    {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s)"},
+    {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s, since=None)"},
     {"forget", (PyCFunction)S_forget, METH_NOARGS, "closed: wake wait() callers, which raise"},
     {"state", (PyCFunction)S_state, METH_NOARGS, "(owner pid, slot, write depth, read holders)"},
     {NULL}};

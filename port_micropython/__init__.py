@@ -1,90 +1,60 @@
-# MicroPython backend: bytearray (or fixed-address, fixed.py) memory, locking by machine.disable_irq on
-# one thread or by _thread locks (threads.py), wait() on the update counter. No files: file= and fd=
-# are refused by the spec parser (no mmap here).
-import gc
-
-from ..area import fail
+# MicroPython port: an area's memory is a bytearray (or fixed memory through uctypes); locking and
+# waiting come from .sync (interrupts off on one thread, a _thread mutex where there are threads), and
+# the hot methods from ._fast where the firmware has the viper emitter.
+from ..area import SharedAreaError
 
 try:
-    from os import getenv  # the unix port has it; boards have no environment
+    import _thread
+    from .sync import ThreadSync as Sync
 except ImportError:
-    getenv = None
+    _thread = None
+    from .sync import IrqSync as Sync
+
 try:
-    _BUFS = (bytearray, memoryview)  # what an area can be made from
-except NameError:
-    _BUFS = (bytearray,)  # the micro:bit has no memoryview
+    from ._fast import fast_methods  # noqa: F401 (the core binds these on each area)
+except (ImportError, SyntaxError):  # no viper emitter in this firmware: the core's methods do it all
+    pass
 
-# the smallest boards (the micro:bit: about 10 KB of heap in all) get 256-byte pages and load only the
-# parts a program asks for (sharedarea.load)
-TINY = gc.mem_free() + gc.mem_alloc() < 32768 or bool(getenv and getenv('SHAREDAREA_TINY'))  # (a test hook)
-PAGE_SIZE = 256 if TINY else 4096
+PAGE_SIZE = 4096
 
 
-class Mem:
-    # An area's memory and its sync (see core/area.py). On one thread: an op is a critical section with
-    # interrupts off (r()/w() give disable_irq's state, done() restores it); rlock/wlock only count, so
-    # user code under wlock never runs with interrupts off. Until the part locks is loaded nothing can be
-    # held, so w() needs no check and end() finds nothing: builtins do (no code, no heap); load() then
-    # brings the rest (one.py). threads.py has the other kind of sync.
-    bind = None
-    try:
-        from machine import disable_irq as r, enable_irq as done
-    except ImportError:  # no machine.disable_irq here: nothing to switch off
-        r = done = int
-    r = w = staticmethod(r)
-    done = staticmethod(done)
-    end = staticmethod(bool)  # False: nothing held
+def new_lock():
+    return _thread.allocate_lock() if _thread else None
 
-    def __init__(self, buf, size, obj=None, ix=TINY):
-        # ix: bytes go one by one (no buffer protocol, or, on the smallest boards, no slice assignment)
-        if len(_BUFS) > 1 and not ix:
-            buf = memoryview(buf)  # slices of a view copy nothing
+
+class Memory:
+    # buf: what the core indexes and slices; obj: the user's buffer (area.object()), else None. A user's
+    # bytearray is buf itself (a view of it would point at freed memory once the user grows it), and the
+    # sync checks its length per op.
+    def __init__(self, buf, size, kind, obj=None):
         self.buf = buf
         self.size = size
+        self.kind = kind
         self.obj = obj
-        self.ix = ix
-        self.sync = self
-        self._n = self._wd = self._rd = 0
+        self.sync = Sync(obj if type(obj) is bytearray else None, size)
 
     def close(self):
         self.buf = None
 
-    def bump(self):
-        self._n = (self._n + 1) & 0x3FFFFFFF
 
-    def count(self):
-        return self._n
+def anonymous(size):
+    return Memory(memoryview(bytearray(size)), size, 'anonymous')
 
 
-One = Mem  # the single-thread kind, which threads.py builds on
-REGISTRY_LOCK = None
-try:
-    import _thread  # noqa: F401 (present: threads)
-    from .threads import Mem, REGISTRY_LOCK  # noqa: F401, F811
-except ImportError:
-    pass
-
-
-def on_load(part):
-    # called by sharedarea.load(): the parts locks and extra need the rest of the sync (one.py completes
-    # One), and spec asks for ptr (ptr= areas, fixed.py), loaded here at the top of a program rather than
-    # from inside add(), which would be too deep for the micro:bit's C stack
-    global ptr
-    if part in ('locks', 'extra'):
-        from . import one  # noqa: F401
-    if part == 'spec':
-        from .fixed import ptr
-
-
-def anon(size):
-    return Mem(bytearray(size), size)
-
-
-def wrap(obj):
-    if type(obj) not in _BUFS:
-        fail('buffer', type(obj))
+def from_buffer(obj):
+    if type(obj) is not bytearray and type(obj) is not memoryview:
+        raise TypeError('a sharedarea is made from a spec string, a number of pages or a bytearray, not %s'
+                        % type(obj).__name__)
     if not len(obj):
-        fail('empty')
+        raise SharedAreaError('a sharedarea needs at least one byte; the buffer is empty')
     obj[0] = obj[0]  # a read-only buffer (a view of bytes) raises TypeError here, before any area exists
-    return Mem(obj, len(obj), obj)
+    # the object itself, not a view of it: a bytearray the user grows moves, and a view would point at freed memory
+    return Memory(obj, len(obj), 'buffer', obj)
 
+
+def at_address(addr, size):
+    try:
+        import uctypes
+    except ImportError:
+        raise SharedAreaError('ptr= areas need uctypes, which this MicroPython port does not have')
+    return Memory(uctypes.bytearray_at(addr, size), size, 'ptr')

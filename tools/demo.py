@@ -24,8 +24,10 @@ def worker(a, k):
 def watcher(a, seen):
     # wakes on updates instead of polling; prints what it sees whenever the message changes
     last = b''
+    n = a.updates
     while True:
-        a.wait(10, 2)
+        a.wait(10, 2, since=n)  # since: an update made between two waits is not missed
+        n = a.updates
         msg = a.read(MSG, 32).rstrip(b'\0')
         if msg != last:
             last = msg

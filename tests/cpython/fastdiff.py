@@ -125,7 +125,7 @@ class Gen:
         r = self.r
         if len(self.areas) < 2 or r.random() < 0.01:
             return self.make(), None
-        live = [x for x in self.areas if x[1]._b is not None]
+        live = [x for x in self.areas if repr(x[1]).find(' closed>') < 0]
         if not live or r.random() < 0.05:
             live = self.areas  # now and then, a closed one
         i, a, view, kind = r.choice(live)

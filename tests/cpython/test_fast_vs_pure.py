@@ -72,14 +72,18 @@ def test_write_takes_any_bytes_like_object_by_its_bytes():
     assert a.read(10, 3) == b'xxx' and a.updates == 4
 
 
-def test_function_form_takes_no_keywords():
+def test_function_forms_take_the_keywords_the_readme_names():
     import sharedarea
     a = new()
+    a.write(0, b'ab')
+    assert sharedarea.sharedarea_read(a.id, 0, len=2) == b'ab'
+    assert sharedarea.sharedarea_read(a.id, 0, length=1) == b'a'
+    assert sharedarea.sharedarea_inc64(a.id, 8, amount=2) == 2
+    assert sharedarea.sharedarea_wait(a.id, timeout=0.01) is False
+    assert sharedarea.sharedarea_wait(a.id, timeout=0.01, since=0) is True
     with pytest.raises(TypeError, match='unexpected keyword'):
-        sharedarea.sharedarea_read(a.id, 0, length=2)
-    with pytest.raises(TypeError, match='unexpected keyword'):
-        sharedarea.sharedarea_inc8(a.id, pos=0)
-    assert a.read(0, 1) == b'\x00' and a.updates == 0
+        sharedarea.sharedarea_inc8(a.id, where=0)
+    assert a.read(0, 2) == b'ab' and a.updates == 2
 
 
 def test_lock_methods_refuse_arguments_alike():

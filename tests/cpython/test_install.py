@@ -28,3 +28,15 @@ def test_wheel_has_the_package_and_imports_from_anywhere(tmp_path):
     assert r.returncode == 0, r.stderr
     path, val = r.stdout.split()
     assert path.startswith(str(site)) and val == '1'
+
+
+def test_mip_manifest_lists_what_a_board_gets():
+    # package.json (read by `mpremote mip install`) is written by tools/mip_manifest.py: it must be current
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    import json
+    import mip_manifest
+    with open(os.path.join(ROOT, 'package.json')) as f:
+        got = json.load(f)
+    assert got == mip_manifest.manifest(mip_manifest.version()), 'run python tools/mip_manifest.py'
+    for _, src in got['urls']:
+        assert os.path.exists(os.path.join(ROOT, src)), src

@@ -58,14 +58,24 @@ def test_small_bounds_errors_change_nothing():
 
 def test_small_locks_nest_and_with():
     a = area()
-    assert a.wlock() is a and a.wlock() is a
+    a.wlock()
+    a.wlock()
     a.write(0, b'x')  # the holder's own ops do not wait for it
     a.unlock()
     a.unlock()
-    with a.wlock():
+    with a.wlock() as b:
+        assert b is a  # the with form gives the area
         a.write(1, b'y')
     assert a.read(0, 2) == b'xy'
     raises(SharedAreaError, a.unlock)  # nothing held any more
+
+
+def test_small_with_area_closes_it():
+    with area() as a:
+        a.write(0, b'x')
+        n = a.id
+    raises(SharedAreaError, a.read, 0)  # closed on exit, as files and mmap are
+    raises(SharedAreaError, sharedarea.get, n)
 
 
 def test_small_rlock_refuses_a_write():
