@@ -10,12 +10,20 @@ except ImportError:
     _thread = None
     from .sync import IrqSync as Sync
 
-try:
-    from ._fast import fast_methods  # noqa: F401 (the core binds these on each area)
-except (ImportError, SyntaxError):  # no viper emitter in this firmware: the core's methods do it all
-    pass
-
 PAGE_SIZE = 4096
+_compiled = None  # ._fast.fast_methods once loaded (False: this firmware has no viper emitter)
+
+
+def fast_methods(area):
+    # the viper versions of the hot methods for one area (the core binds them on it); ._fast loads with
+    # the first area, so a program pays its heap only once it makes one
+    global _compiled
+    if _compiled is None:
+        try:
+            from ._fast import fast_methods as _compiled
+        except (ImportError, SyntaxError):  # no viper emitter: the core's methods do it all
+            _compiled = False
+    return _compiled(area) if _compiled else {}
 
 
 def new_lock():
