@@ -1,19 +1,20 @@
-# The MicroPython port's fast path (fast_methods in docs/ports.md): read8 .. dec64, read and write as viper
-# closures bound on one area. Each makes the checks of core/area.py and hands anything unusual to the
-# area's own Python method: a wrong type, a position or value outside, a closed area, a buffer that changed
-# size, a lock held, or the mutex busy with another thread's op. That method raises the right error, or
-# waits its turn. The byte work is inline, as in _viper.py (calling a kernel would cost as much as the rest).
+# The MicroPython port's fast path (fast_methods in docs/ports.md): read8 .. dec64, read, write, wlock and
+# unlock in viper, bound on one area. Each makes the checks of core/area.py and hands anything unusual to
+# the area's own Python method: a wrong type, a position or value outside, a closed area, a buffer that
+# changed size, a lock held, or the mutex busy with another thread's op. That method raises the right
+# error, or waits its turn. The byte work is inline, as in _viper.py (calling a kernel would cost as much
+# as the rest); the same rules: byte by byte (no unaligned words), nothing allocated for small ints.
 #
-# Each closure sees three things, st, obj and k: a closure called with more than five values (its own
-# cells and its arguments together) allocates on every call, which an interrupt handler must not do.
-#   st: the sync's state, array('i'): update counter, flags, size, 1 if obj's length must be checked
-#   obj: the area's buffer (ptr8 of it per op: a bytearray that moved is followed, never its old memory)
-#   k: (lock, area, the area's Python method, width, last pos, least and largest value the fast path takes
-#      (small ints that fit the width), sign, the sync's wake)
+# The methods are made once, at import, per width (closures over the width and the Python method to fall
+# back to), and bound to one _Fast per area: an area costs one small object, not twenty functions. (A
+# closure called with more than five values, its cells and its arguments together, allocates on every
+# call, which an interrupt handler must not do: each has at most five.)
 import sys
 
 import micropython
 from micropython import const
+
+from ..area import SharedArea
 
 # state[1]'s bits, as sync.py sets them
 _CLOSED = const(1)
@@ -23,88 +24,43 @@ _WAKE = const(8)
 _QUEUED = const(16)
 _MASK = const(0x3FFFFFFF)
 
-# k's items
-_LOCK = const(0)
-_AREA = const(1)
-_SLOW = const(2)
-_WIDTH = const(3)
-_LAST = const(4)
-_LEAST = const(5)
-_LARGEST = const(6)
-_SIGN = const(7)
-_WAKE_UP = const(8)  # the sync's wake(), for sleepers and watched flags (called under the lock, as bump() is)
-# and for wlock/unlock: (lock, area, the area's Python method, sync, _thread.get_ident, what wlock returns)
-_SYNC = const(3)
-_IDENT = const(4)
-_HELD = const(5)
-
 # objects the viper code compares with (its own literals are machine words, and int(x) is a cast there)
 _type = type
 _int = int
 _len = len
-_ZERO = 0
-_SMALL = 0x3FFFFFFF if sys.maxsize < 1 << 32 else 0x3FFFFFFFFFFFFFFF  # the largest small int (31 or 63 bits)
-_BYTES = bytes
 _bytes = bytes
+_BYTES = bytes
+_BYTEARRAY = bytearray
+_ZERO = 0
+# positions and values outside the small ints (and their big-int compares) go to the Python method
+_LARGEST = 0x3FFFFFFF if sys.maxsize < 1 << 32 else 0x3FFFFFFFFFFFFFFF
+_LEAST = -_LARGEST - 1
 try:
-    from uctypes import bytes_at as _bytes_at  # bytes copied from an address
+    from uctypes import bytes_at as _bytes_at  # bytes copied from an address: one copy, no slice object
     _HAVE_BYTES_AT = 1
 except ImportError:
     _HAVE_BYTES_AT = 0
-_BYTEARRAY = bytearray
 
 
-def fast_methods(area):
-    # {name: fast method} for one area (made by the core, with its memory and sync)
-    cls = type(area)
-    mem = area._mem
-    sync = mem.sync
-    lock = getattr(sync, 'mutex', sync)  # ThreadSync's mutex, or IrqSync itself (interrupts off)
-    st = sync.state
-    obj = mem.buf
-    try:
-        from _thread import get_ident as ident
-    except ImportError:  # (IrqSync: one thread)
-        ident = None
-
-    def k(w, slow, sign=0):
-        # values outside the small ints (and their big-int compares) go to the Python method
-        least = max(-(1 << (w * 8 - 1)), -_SMALL - 1)
-        largest = min((1 << w * 8) - 1, _SMALL)
-        return (lock, area, slow, w, mem.size - w, least, largest, sign, sync.wake)
-    return {
-        'read': _read(st, obj, k(1, cls.read)), 'write': _write(st, obj, k(1, cls.write)),
-        'read8': _reader(st, obj, k(1, cls.read8)), 'read16': _reader(st, obj, k(2, cls.read16)),
-        'read32': _reader(st, obj, k(4, cls.read32)), 'read64': _reader64(st, obj, k(8, cls.read64)),
-        'write8': _writer(st, obj, k(1, cls.write8)), 'write16': _writer(st, obj, k(2, cls.write16)),
-        'write32': _writer(st, obj, k(4, cls.write32)), 'write64': _writer(st, obj, k(8, cls.write64)),
-        'inc8': _adder(st, obj, k(1, cls.inc8, 1)), 'inc16': _adder(st, obj, k(2, cls.inc16, 1)),
-        'inc32': _adder(st, obj, k(4, cls.inc32, 1)), 'inc64': _adder(st, obj, k(8, cls.inc64, 1)),
-        'dec8': _adder(st, obj, k(1, cls.dec8, -1)), 'dec16': _adder(st, obj, k(2, cls.dec16, -1)),
-        'dec32': _adder(st, obj, k(4, cls.dec32, -1)), 'dec64': _adder(st, obj, k(8, cls.dec64, -1)),
-        'wlock': _wlock(st, (lock, area, cls.wlock, sync, ident, area._held)),
-        'unlock': _unlock(st, (lock, area, cls.unlock, sync, ident, None)),
-    }
-
-
-def _reader(st, obj, k):
-    # read8/16/32: the signed integer of k's width at pos
+def _reader(w, slow):
+    # read8/16/32 (w bytes): the signed integer at pos
     @micropython.viper
-    def read(pos) -> int:
-        lk = k[_LOCK]
-        if _type(pos) is not _int or pos < _ZERO or pos > k[_LAST] or not lk.acquire(0):
-            return int(k[_SLOW](k[_AREA], pos))
-        s = ptr32(st)
-        if s[1] & (_CLOSED | _WLOCKED) or (s[3] and int(_len(obj)) != s[2]):
-            lk.release()
-            return int(k[_SLOW](k[_AREA], pos))
-        p = ptr8(obj)
+    def read(self, pos) -> int:
+        lk = self.lock
+        if _type(pos) is not _int or pos < _ZERO or pos > _LARGEST or not lk.acquire(0):
+            return int(slow(self.area, pos))
+        s = ptr32(self.state)
         q = int(pos)
-        w = int(k[_WIDTH])
-        if w == 1:
+        n = int(w)
+        obj = self.obj
+        if q > s[2] - n or s[1] & (_CLOSED | _WLOCKED) or (s[3] and int(_len(obj)) != s[2]):
+            lk.release()
+            return int(slow(self.area, pos))
+        p = ptr8(obj)
+        if n == 1:
             v = int(p[q])
             v -= (v & 0x80) << 1
-        elif w == 2:
+        elif n == 2:
             v = int(p[q]) | int(p[q + 1]) << 8
             v -= (v & 0x8000) << 1
         else:
@@ -116,50 +72,53 @@ def _reader(st, obj, k):
     return read
 
 
-def _reader64(st, obj, k):
+@micropython.viper
+def _read64(self, pos) -> object:
     # read64: the signed 64-bit integer at pos, a small int where it fits
-    @micropython.viper
-    def read64(pos) -> object:
-        lk = k[_LOCK]
-        if _type(pos) is not _int or pos < _ZERO or pos > k[_LAST] or not lk.acquire(0):
-            return k[_SLOW](k[_AREA], pos)
-        s = ptr32(st)
-        if s[1] & (_CLOSED | _WLOCKED) or (s[3] and int(_len(obj)) != s[2]):
-            lk.release()
-            return k[_SLOW](k[_AREA], pos)
-        p = ptr8(obj)
-        q = int(pos)
-        b = 1 << 31
-        lo = int(p[q]) | int(p[q + 1]) << 8 | int(p[q + 2]) << 16 | int(p[q + 3]) << 24
-        hi = int(p[q + 4]) | int(p[q + 5]) << 8 | int(p[q + 6]) << 16 | int(p[q + 7]) << 24
+    lk = self.lock
+    if _type(pos) is not _int or pos < _ZERO or pos > _LARGEST or not lk.acquire(0):
+        return SharedArea.read64(self.area, pos)
+    s = ptr32(self.state)
+    q = int(pos)
+    obj = self.obj
+    if q > s[2] - 8 or s[1] & (_CLOSED | _WLOCKED) or (s[3] and int(_len(obj)) != s[2]):
         lk.release()
-        lo = (lo ^ b) - b
-        hi = (hi ^ b) - b
-        if hi == lo >> 31:  # fits 32 bits
-            return _int(lo)
-        return _int64(lo, hi)
-    return read64
+        return SharedArea.read64(self.area, pos)
+    p = ptr8(obj)
+    b = 1 << 31
+    lo = int(p[q]) | int(p[q + 1]) << 8 | int(p[q + 2]) << 16 | int(p[q + 3]) << 24
+    hi = int(p[q + 4]) | int(p[q + 5]) << 8 | int(p[q + 6]) << 16 | int(p[q + 7]) << 24
+    lk.release()
+    lo = (lo ^ b) - b
+    hi = (hi ^ b) - b
+    if hi == lo >> 31:  # fits 32 bits
+        return _int(lo)
+    return _int64(lo, hi)
 
 
-def _writer(st, obj, k):
-    # write8/16/32/64: value stored at pos in k's width
+def _writer(w, slow):
+    # write8/16/32/64 (w bytes): value stored at pos
     @micropython.viper
-    def write(pos, value):
-        lk = k[_LOCK]
-        if (_type(pos) is not _int or pos < _ZERO or pos > k[_LAST] or _type(value) is not _int
-                or value < k[_LEAST] or value > k[_LARGEST] or not lk.acquire(0)):
-            return k[_SLOW](k[_AREA], pos, value)
-        s = ptr32(st)
-        if s[1] & (_CLOSED | _WLOCKED | _READERS) or (s[3] and int(_len(obj)) != s[2]):
-            lk.release()
-            return k[_SLOW](k[_AREA], pos, value)
-        p = ptr8(obj)
+    def write(self, pos, value):
+        lk = self.lock
+        if (_type(pos) is not _int or pos < _ZERO or pos > _LARGEST or _type(value) is not _int or value < _LEAST
+                or value > _LARGEST or not lk.acquire(0)):
+            return slow(self.area, pos, value)
+        s = ptr32(self.state)
         q = int(pos)
-        w = int(k[_WIDTH])
+        n = int(w)
         v = int(value)  # a small int: exact in a machine word
+        b = 1 << 31
+        obj = self.obj
+        if (q > s[2] - n or s[1] & (_CLOSED | _WLOCKED | _READERS) or (s[3] and int(_len(obj)) != s[2])
+                or (n < 4 and (v < -(1 << n * 8 - 1) or v > (1 << n * 8) - 1))
+                or (n == 4 and b > 0 and (v < -b or v > b + b - 1))):
+            lk.release()
+            return slow(self.area, pos, value)
+        p = ptr8(obj)
         h = v >> 16 >> 16  # its high 32 bits (of 64), on 32- and 64-bit words alike
         i = 0
-        while i < w:
+        while i < n:
             if i == 4:
                 v = h
             p[q + i] = v
@@ -167,36 +126,40 @@ def _writer(st, obj, k):
             i += 1
         s[0] = (s[0] + 1) & _MASK
         if s[1] & _WAKE:
-            k[_WAKE_UP]()
+            self.sync.wake()
         lk.release()
         return None
     return write
 
 
-def _adder(st, obj, k):
-    # inc/dec in k's width: the amount added (sign 1) or taken away (sign -1); the new value, signed
+def _adder(ws, slow):
+    # inc/dec of |ws| bytes: amount added (ws > 0) or taken away (ws < 0); the new value, signed
     @micropython.viper
-    def add(pos, amount) -> object:
-        lk = k[_LOCK]
-        if (_type(pos) is not _int or pos < _ZERO or pos > k[_LAST] or _type(amount) is not _int
-                or amount < k[_LEAST] or amount > k[_LARGEST] or not lk.acquire(0)):
-            return k[_SLOW](k[_AREA], pos, amount)
-        s = ptr32(st)
-        if s[1] & (_CLOSED | _WLOCKED | _READERS) or (s[3] and int(_len(obj)) != s[2]):
-            lk.release()
-            return k[_SLOW](k[_AREA], pos, amount)
-        p = ptr8(obj)
+    def add(self, pos, amount) -> object:
+        lk = self.lock
+        if (_type(pos) is not _int or pos < _ZERO or pos > _LARGEST or _type(amount) is not _int
+                or amount < _LEAST or amount > _LARGEST or not lk.acquire(0)):
+            return slow(self.area, pos, amount)
+        s = ptr32(self.state)
         q = int(pos)
-        w = int(k[_WIDTH])
+        n = int(ws)
         a = int(amount)  # a small int: exact in a machine word
-        h = a >> 16 >> 16  # its high 32 bits (of 64), on 32- and 64-bit words alike
         c = 0
-        if int(k[_SIGN]) < 0:  # taking away: adding ~amount + 1
+        if n < 0:  # taking away: adding ~amount + 1
+            n = -n
             a = ~a
-            h = ~h
             c = 1
+        b = 1 << 31
+        obj = self.obj
+        if (q > s[2] - n or s[1] & (_CLOSED | _WLOCKED | _READERS) or (s[3] and int(_len(obj)) != s[2])
+                or (n < 4 and (int(amount) < -(1 << n * 8 - 1) or int(amount) > (1 << n * 8) - 1))
+                or (n == 4 and b > 0 and (int(amount) < -b or int(amount) > b + b - 1))):
+            lk.release()
+            return slow(self.area, pos, amount)
+        p = ptr8(obj)
+        h = a >> 16 >> 16  # its high 32 bits (of 64), on 32- and 64-bit words alike
         i = 0
-        while i < w:
+        while i < n:
             if i == 4:
                 a = h
             c += int(p[q + i]) + (a & 0xFF)
@@ -206,140 +169,141 @@ def _adder(st, obj, k):
             i += 1
         s[0] = (s[0] + 1) & _MASK
         if s[1] & _WAKE:
-            k[_WAKE_UP]()
-        b = 1 << 31
+            self.sync.wake()
         v = int(p[q]) | int(p[q + 1]) << 8 | int(p[q + 2]) << 16 | int(p[q + 3]) << 24
-        h = int(p[q + 4]) | int(p[q + 5]) << 8 | int(p[q + 6]) << 16 | int(p[q + 7]) << 24 if w == 8 else 0
+        h = int(p[q + 4]) | int(p[q + 5]) << 8 | int(p[q + 6]) << 16 | int(p[q + 7]) << 24 if n == 8 else 0
         lk.release()
-        if w < 4:
-            v &= (1 << w * 8) - 1
-            return _int(v - ((v & (1 << w * 8 - 1)) << 1))
+        if n < 4:
+            v &= (1 << n * 8) - 1
+            return _int(v - ((v & (1 << n * 8 - 1)) << 1))
         v = (v ^ b) - b
-        if w == 4:
+        if n == 4:
             return _int(v)
         h = (h ^ b) - b
         if h == v >> 31:
             return _int(v)
         return _int64(v, h)
+    return add
 
+
+def _amount_one(add):
     # viper has no default arguments: this keeps amount=1
     @micropython.native
-    def op(pos, amount=1):
-        return add(pos, amount)
+    def op(self, pos, amount=1):
+        return add(self, pos, amount)
     return op
 
 
-def _write(st, obj, k):
+@micropython.viper
+def _write(self, pos, data):
     # write(pos, data) for bytes and bytearray data (anything else goes to the area's method)
-    @micropython.viper
-    def write(pos, data):
-        lk = k[_LOCK]
-        t = _type(data)
-        if (_type(pos) is not _int or (t is not _BYTES and t is not _BYTEARRAY) or pos < _ZERO or pos > k[_LAST]
-                or not lk.acquire(0)):
-            return k[_SLOW](k[_AREA], pos, data)
-        s = ptr32(st)
-        n = int(_len(data))
-        q = int(pos)
-        if (q >= s[2] or n > s[2] - q or s[1] & (_CLOSED | _WLOCKED | _READERS)
-                or (s[3] and int(_len(obj)) != s[2])):
-            lk.release()
-            return k[_SLOW](k[_AREA], pos, data)
-        p = ptr8(obj)
-        d = ptr8(data)
-        i = 0
-        if (int(p) + q | int(d)) & 3 == 0:  # both word-aligned: a word at a time
-            pw = ptr32(int(p) + q)
-            dw = ptr32(d)
-            while i + 4 <= n:
-                pw[i >> 2] = dw[i >> 2]
-                i += 4
-        while i < n:
-            p[q + i] = d[i]
-            i += 1
-        s[0] = (s[0] + 1) & _MASK
-        if s[1] & _WAKE:
-            k[_WAKE_UP]()
+    lk = self.lock
+    t = _type(data)
+    if (_type(pos) is not _int or (t is not _BYTES and t is not _BYTEARRAY) or pos < _ZERO or pos > _LARGEST
+            or not lk.acquire(0)):
+        return SharedArea.write(self.area, pos, data)
+    s = ptr32(self.state)
+    n = int(_len(data))
+    q = int(pos)
+    obj = self.obj
+    if (q >= s[2] or n > s[2] - q or s[1] & (_CLOSED | _WLOCKED | _READERS)
+            or (s[3] and int(_len(obj)) != s[2])):
         lk.release()
-        return None
-    return write
+        return SharedArea.write(self.area, pos, data)
+    p = ptr8(obj)
+    d = ptr8(data)
+    i = 0
+    if (int(p) + q | int(d)) & 3 == 0:  # both word-aligned: a word at a time
+        pw = ptr32(int(p) + q)
+        dw = ptr32(d)
+        while i + 4 <= n:
+            pw[i >> 2] = dw[i >> 2]
+            i += 4
+    while i < n:
+        p[q + i] = d[i]
+        i += 1
+    s[0] = (s[0] + 1) & _MASK
+    if s[1] & _WAKE:
+        self.sync.wake()
+    lk.release()
+    return None
 
 
-def _read(st, obj, k):
-    # read(pos, length=0): the checks in viper, the copy made by bytes(); a native wrapper keeps length=0
-    @micropython.viper
-    def read_(pos, length) -> object:
-        lk = k[_LOCK]
-        if (_type(pos) is not _int or _type(length) is not _int or pos < _ZERO or pos > k[_LAST] or length < _ZERO
-                or not lk.acquire(0)):
-            return k[_SLOW](k[_AREA], pos, length)
-        s = ptr32(st)
-        q = int(pos)
-        n = int(length)
-        if n == 0:
-            n = s[2] - q
-        if n > s[2] - q or s[1] & (_CLOSED | _WLOCKED) or (s[3] and int(_len(obj)) != s[2]):
-            lk.release()
-            return k[_SLOW](k[_AREA], pos, length)
-        if int(_HAVE_BYTES_AT):
-            r = _bytes_at(int(ptr8(obj)) + q, n)  # one copy, no slice object
-        else:
-            r = _bytes(obj[pos:_int(q + n)])
+@micropython.viper
+def _read(self, pos, length) -> object:
+    # read(pos, length): the bytes at pos (length 0: to the end)
+    lk = self.lock
+    if (_type(pos) is not _int or _type(length) is not _int or pos < _ZERO or pos > _LARGEST or length < _ZERO
+            or length > _LARGEST or not lk.acquire(0)):
+        return SharedArea.read(self.area, pos, length)
+    s = ptr32(self.state)
+    q = int(pos)
+    n = int(length)
+    if n == 0:
+        n = s[2] - q
+    obj = self.obj
+    if (q >= s[2] or n > s[2] - q or s[1] & (_CLOSED | _WLOCKED)
+            or (s[3] and int(_len(obj)) != s[2])):
         lk.release()
-        return r
+        return SharedArea.read(self.area, pos, length)
+    if int(_HAVE_BYTES_AT):
+        r = _bytes_at(int(ptr8(obj)) + q, n)
+    else:
+        r = _bytes(obj[pos:_int(q + n)])
+    lk.release()
+    return r
 
-    @micropython.native
-    def read(pos, length=0):
-        return read_(pos, length)
-    return read
+
+@micropython.native
+def _read_length_0(self, pos, length=0):
+    # viper has no default arguments: this keeps length=0
+    return _read(self, pos, length)
 
 
-def _wlock(st, k):
-    # wlock() where nobody holds a lock: this thread becomes the holder (anything else: the Python method)
-    @micropython.viper
-    def wlock() -> object:
-        lk = k[_LOCK]
-        if not lk.acquire(0):
-            return k[_SLOW](k[_AREA])
-        s = ptr32(st)
-        if s[1] & (_CLOSED | _WLOCKED | _READERS) or s[4]:
-            lk.release()
-            return k[_SLOW](k[_AREA])
-        s[4] = 1
-        if k[_IDENT]:  # with threads: the holder's id, in halves as sync.py keeps it
-            i = int(k[_IDENT]())
-            s[5] = i
-            s[6] = uint(i) >> 16 >> 16
-            s[1] |= _WLOCKED
+@micropython.viper
+def _wlock(self) -> object:
+    # wlock() where nobody holds a lock: this thread becomes the holder
+    lk = self.lock
+    if not lk.acquire(0):
+        return SharedArea.wlock(self.area)
+    s = ptr32(self.state)
+    if s[1] & (_CLOSED | _WLOCKED | _READERS) or s[4]:
         lk.release()
-        return k[_HELD]
-    return wlock
+        return SharedArea.wlock(self.area)
+    s[4] = 1
+    ident = self.ident
+    if ident:  # with threads: the holder's id, in halves as sync.py keeps it
+        i = int(ident())
+        s[5] = i
+        s[6] = uint(i) >> 16 >> 16
+        s[1] |= _WLOCKED
+    lk.release()
+    return self.held
 
 
-def _unlock(st, k):
-    # unlock() of this thread's wlock held once (anything else: the Python method)
-    @micropython.viper
-    def unlock() -> object:
-        lk = k[_LOCK]
-        if not lk.acquire(0):
-            return k[_SLOW](k[_AREA])
-        s = ptr32(st)
-        if s[1] & _CLOSED or s[4] != 1:
-            lk.release()
-            return k[_SLOW](k[_AREA])
-        if k[_IDENT]:
-            i = int(k[_IDENT]())
-            m = (1 << 31) - 1 << 1 | 1  # the low 32 bits
-            if (int(s[5]) ^ i) & m or (int(s[6]) ^ int(uint(i) >> 16 >> 16)) & m:
-                lk.release()
-                return k[_SLOW](k[_AREA])  # another thread's wlock
-            s[1] &= ~_WLOCKED
-            if s[1] & _QUEUED:
-                k[_SYNC]._let_in()
-        s[4] = 0
+@micropython.viper
+def _unlock(self) -> object:
+    # unlock() of this thread's wlock held once
+    lk = self.lock
+    if not lk.acquire(0):
+        return SharedArea.unlock(self.area)
+    s = ptr32(self.state)
+    ident = self.ident
+    if s[1] & _CLOSED or s[4] != 1:
         lk.release()
-        return None
-    return unlock
+        return SharedArea.unlock(self.area)
+    if ident:
+        i = int(ident())
+        m = (1 << 31) - 1 << 1 | 1  # the low 32 bits
+        if (int(s[5]) ^ i) & m or (int(s[6]) ^ int(uint(i) >> 16 >> 16)) & m:
+            lk.release()
+            return SharedArea.unlock(self.area)  # another thread's wlock
+        s[1] &= ~_WLOCKED
+        if s[1] & _QUEUED:
+            self.sync._let_in()
+    s[4] = 0
+    lk.release()
+    return None
 
 
 @micropython.viper
@@ -353,3 +317,51 @@ def _int64(lo: int, hi: int) -> object:
 
 def _join(lo, hi):
     return hi << 32 | lo & 0xFFFFFFFF
+
+
+class _Fast:
+    # one area's fast methods, bound to what they need
+    def __init__(self, area):
+        mem = area._mem
+        self.area = area
+        self.sync = mem.sync
+        self.lock = getattr(mem.sync, 'mutex', mem.sync)  # ThreadSync's mutex, or IrqSync (interrupts off)
+        self.state = mem.sync.state
+        self.obj = mem.buf  # ptr8 of it per op: a bytearray that moved is followed, never its old memory
+        self.held = area._held  # what wlock() returns
+        try:
+            from _thread import get_ident
+            self.ident = get_ident
+        except ImportError:  # (IrqSync: one thread, no holder to record)
+            self.ident = None
+
+    read = _read_length_0
+    write = _write
+    read8 = _reader(1, SharedArea.read8)
+    read16 = _reader(2, SharedArea.read16)
+    read32 = _reader(4, SharedArea.read32)
+    read64 = _read64
+    write8 = _writer(1, SharedArea.write8)
+    write16 = _writer(2, SharedArea.write16)
+    write32 = _writer(4, SharedArea.write32)
+    write64 = _writer(8, SharedArea.write64)
+    inc8 = _amount_one(_adder(1, SharedArea.inc8))
+    inc16 = _amount_one(_adder(2, SharedArea.inc16))
+    inc32 = _amount_one(_adder(4, SharedArea.inc32))
+    inc64 = _amount_one(_adder(8, SharedArea.inc64))
+    dec8 = _amount_one(_adder(-1, SharedArea.dec8))
+    dec16 = _amount_one(_adder(-2, SharedArea.dec16))
+    dec32 = _amount_one(_adder(-4, SharedArea.dec32))
+    dec64 = _amount_one(_adder(-8, SharedArea.dec64))
+    wlock = _wlock
+    unlock = _unlock
+
+
+def fast_methods(area):
+    # {name: fast method} for one area (made by the core, with its memory and sync)
+    f = _Fast(area)
+    return {'read': f.read, 'write': f.write, 'read8': f.read8, 'read16': f.read16, 'read32': f.read32,
+            'read64': f.read64, 'write8': f.write8, 'write16': f.write16, 'write32': f.write32,
+            'write64': f.write64, 'inc8': f.inc8, 'inc16': f.inc16, 'inc32': f.inc32, 'inc64': f.inc64,
+            'dec8': f.dec8, 'dec16': f.dec16, 'dec32': f.dec32, 'dec64': f.dec64, 'wlock': f.wlock,
+            'unlock': f.unlock}
