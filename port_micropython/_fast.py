@@ -3,7 +3,8 @@
 # the area's own Python method: a wrong type, a position or value outside, a closed area, a buffer that
 # changed size, a lock held, or the mutex busy with another thread's op. That method raises the right
 # error, or waits its turn. The byte work is inline, as in _viper.py (calling a kernel would cost as much
-# as the rest); the same rules: byte by byte (no unaligned words), nothing allocated for small ints.
+# as the rest); the same rules: byte by byte (no unaligned words), nothing allocated for small ints, no
+# constant of 2**30 or more in viper code (2**31 is b = 1; b <<= 31).
 #
 # The methods are made once, at import, per width (closures over the width and the Python method to fall
 # back to), and bound to one _Fast per area: an area costs one small object, not twenty functions. (A
@@ -64,7 +65,8 @@ def _reader(w, slow):
             v = int(p[q]) | int(p[q + 1]) << 8
             v -= (v & 0x8000) << 1
         else:
-            b = 1 << 31
+            b = 1
+            b <<= 31
             v = int(p[q]) | int(p[q + 1]) << 8 | int(p[q + 2]) << 16 | int(p[q + 3]) << 24
             v = (v ^ b) - b
         lk.release()
@@ -85,7 +87,8 @@ def _read64(self, pos) -> object:
         lk.release()
         return SharedArea.read64(self.area, pos)
     p = ptr8(obj)
-    b = 1 << 31
+    b = 1
+    b <<= 31
     lo = int(p[q]) | int(p[q + 1]) << 8 | int(p[q + 2]) << 16 | int(p[q + 3]) << 24
     hi = int(p[q + 4]) | int(p[q + 5]) << 8 | int(p[q + 6]) << 16 | int(p[q + 7]) << 24
     lk.release()
@@ -108,7 +111,8 @@ def _writer(w, slow):
         q = int(pos)
         n = int(w)
         v = int(value)  # a small int: exact in a machine word
-        b = 1 << 31
+        b = 1
+        b <<= 31
         obj = self.obj
         if (q > s[2] - n or s[1] & (_CLOSED | _WLOCKED | _READERS) or (s[3] and int(_len(obj)) != s[2])
                 or (n < 4 and (v < -(1 << n * 8 - 1) or v > (1 << n * 8) - 1))
@@ -149,7 +153,8 @@ def _adder(ws, slow):
             n = -n
             a = ~a
             c = 1
-        b = 1 << 31
+        b = 1
+        b <<= 31
         obj = self.obj
         if (q > s[2] - n or s[1] & (_CLOSED | _WLOCKED | _READERS) or (s[3] and int(_len(obj)) != s[2])
                 or (n < 4 and (int(amount) < -(1 << n * 8 - 1) or int(amount) > (1 << n * 8) - 1))
@@ -294,7 +299,8 @@ def _unlock(self) -> object:
         return SharedArea.unlock(self.area)
     if ident:
         i = int(ident())
-        m = (1 << 31) - 1 << 1 | 1  # the low 32 bits
+        m = 1
+        m = (m << 31) - 1 << 1 | 1  # the low 32 bits
         if (int(s[5]) ^ i) & m or (int(s[6]) ^ int(uint(i) >> 16 >> 16)) & m:
             lk.release()
             return SharedArea.unlock(self.area)  # another thread's wlock
@@ -309,7 +315,8 @@ def _unlock(self) -> object:
 @micropython.viper
 def _int64(lo: int, hi: int) -> object:
     # the 64-bit value from its signed 32-bit halves
-    b = 1 << 31
+    b = 1
+    b <<= 31
     if b > 0:  # a 64-bit machine word holds any of them
         return _int(hi << 32 | lo & (b + b - 1))
     return _join(lo, hi)

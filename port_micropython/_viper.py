@@ -1,8 +1,9 @@
 # Integer kernels for the MicroPython port, compiled by the viper emitter: little-endian two's complement
 # at any offset of a bytearray-like object. Byte by byte through ptr8 (a Cortex-M0 faults on an unaligned
 # word); 8 bytes as two 32-bit halves, so a 32-bit board builds no big int unless the value needs one.
-# Plain-Python twins are in _plain.py. No literal here is 2**30 or more: on a 32-bit board such a literal
-# is a big-int object, which viper cannot mix with machine words.
+# Plain-Python twins are in _plain.py. No literal or constant expression here is 2**30 or more (2**31 is
+# written b = 1; b <<= 31): for a 32-bit board the compiler makes such a constant a big-int object, which
+# viper cannot mix with machine words (mpy-cross -march=armv6m says so).
 import micropython
 
 _INT = int  # the int type itself: in viper, int(x) is a cast
@@ -32,14 +33,16 @@ def get32(b, pos: int) -> int:
     # int on a 64-bit word, or the word's own sign on a 32-bit one: (v ^ s) - s sign-extends either way
     p = ptr8(b)
     v = int(p[pos]) | int(p[pos + 1]) << 8 | int(p[pos + 2]) << 16 | int(p[pos + 3]) << 24
-    s = 1 << 31
+    s = 1
+    s <<= 31
     return (v ^ s) - s
 
 
 @micropython.viper
 def get64(b, pos: int) -> object:
     p = ptr8(b)
-    s = 1 << 31
+    s = 1
+    s <<= 31
     lo = int(p[pos]) | int(p[pos + 1]) << 8 | int(p[pos + 2]) << 16 | int(p[pos + 3]) << 24
     hi = int(p[pos + 4]) | int(p[pos + 5]) << 8 | int(p[pos + 6]) << 16 | int(p[pos + 7]) << 24
     lo = (lo ^ s) - s
@@ -119,7 +122,8 @@ def add32(b, pos: int, a: int) -> int:
         a >>= 8
         i += 1
     v = int(p[pos]) | int(p[pos + 1]) << 8 | int(p[pos + 2]) << 16 | int(p[pos + 3]) << 24
-    s = 1 << 31
+    s = 1
+    s <<= 31
     return (v ^ s) - s
 
 
