@@ -361,8 +361,7 @@ class SharedArea:
             delattr(self, name)
         self._fast = {}
         self._sync.close()
-        self._mem.close()
-        self._mem = self._sync = None  # a closed area is a small record: its id and size
+        self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
 
     def __enter__(self):
         return self
