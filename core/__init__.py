@@ -73,9 +73,12 @@ def get(id):
     """The SharedArea with that id."""
     if type(id) is not int:
         raise TypeError('id must be an int, not %s' % type(id).__name__)
-    if not 0 <= id < len(_areas):
+    try:
+        a = _areas[id] if id >= 0 else None  # (one index, no check-then-index: configure() may empty the list meanwhile)
+    except IndexError:
+        a = None
+    if a is None:
         raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
-    a = _areas[id]
     if a._buf is None:
         raise SharedAreaError('sharedarea %d is closed' % id)
     return a

@@ -2,7 +2,7 @@
 # unlock in viper, bound on one area. Each makes the checks of core/area.py and hands anything unusual to
 # the area's own Python method: a wrong type, a position or value outside, a closed area, a buffer that
 # changed size, a lock held, or the mutex busy with another thread's op. That method raises the right
-# error, or waits its turn. The byte work is inline, as in _viper.py (calling a kernel would cost as much
+# error, or waits its turn. The byte work is inline, written inline (calling a kernel would cost as much
 # as the rest); the same rules: byte by byte (no unaligned words), nothing allocated for small ints, no
 # constant of 2**30 or more in viper code (2**31 is b = 1; b <<= 31).
 #
