@@ -386,6 +386,8 @@ class RedisArea(SharedArea):
         nap = 0.001
         late = 0
         while True:
+            if self._buf is None and op != 'unlock':  # closed meanwhile (by another thread, while this one waited)
+                raise SharedAreaError('sharedarea %d is closed' % self.id)
             args[4] = self._deadline()
             if _SHA:
                 try:
@@ -620,7 +622,7 @@ class RedisArea(SharedArea):
         tok = _token()
         self._script(kind + 'lock', hold=(tok, ''))
         self._holds[me] = [tok, [kind]]
-        if self._conn is None:  # closed by another thread while this one waited
+        if self._buf is None:  # closed by another thread while this one waited
             self._holds.pop(me, None)
             self._check(0, 0)
         self._renew_start()
@@ -705,7 +707,7 @@ class RedisArea(SharedArea):
             left = timeout - _elapsed(t0) if timeout else step
             if left <= 0:
                 return False
-            if self._conn is None:  # closed by another thread: this waiter learns it within freq
+            if self._buf is None:  # closed by another thread: this waiter learns it within freq
                 raise SharedAreaError('sharedarea %d is closed' % self.id)
             m = sub.reply(max(0.001, min(left, step)), _QUIET)
             if m is _QUIET:
@@ -799,7 +801,7 @@ class RedisArea(SharedArea):
                 if isinstance(r[0], ReplyError):
                     raise SharedAreaError('sharedarea %d: redis %s said: %s' % (self.id, self._where, r[0]))
                 return r[0]
-            if self._conn is None:
+            if self._buf is None:
                 raise SharedAreaError('sharedarea %d is closed' % self.id)
             left = timeout - _elapsed(t0) if timeout else 0.1
             if left <= 0:
@@ -817,8 +819,9 @@ class RedisArea(SharedArea):
         c = self._conn
         if c is None:
             return
+        self._buf = None  # closed for every check from now on: a thread waiting for a lock gets the error
         for me in list(self._holds):
             while self._drop(me):
                 pass
-        self._conn = self._buf = None
+        self._conn = None
         c.close()
