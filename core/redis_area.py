@@ -240,8 +240,15 @@ class _RedisPy:
             raise OSError(110, 'timed out (%s)' % e)
         except self.redis.exceptions.ConnectionError as e:
             raise OSError(104, str(e))
+        except Exception:
+            if self.closed:  # another thread closed the area during this call (redis-py is not ready for that)
+                raise OSError(104, 'the area was closed during the call')
+            raise
+
+    closed = False
 
     def close(self):
+        self.closed = True
         self.r.close()
         self.r.connection_pool.disconnect()
 
