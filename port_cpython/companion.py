@@ -4,7 +4,7 @@ import atexit
 import os
 import tempfile
 
-from .sync import _BY_KEY, _META, _SyncClass, _Unlinked, _leave
+from .sync import _BY_KEY, _META, _TABLE, _SyncClass, _Unlinked, _leave
 
 def _at_exit():
     # a program that ends without close() still removes the companions it was the last user of
@@ -41,6 +41,12 @@ def companion(path):
 
 
 def _file_sync(st):
+    # one companion handle per file in a process, even when threads add() the same file at once
+    with _TABLE:
+        return _file_sync_locked(st)
+
+
+def _file_sync_locked(st):
     # the companion of a mapped file: named by the file's identity, so every process finds the same one;
     # it holds only a counter and a flag (locks are the kernel's), so one left by a crash is harmless
     key = (st.st_dev, st.st_ino)

@@ -13,6 +13,7 @@ from ..area import SharedAreaError
 
 _ident = threading.get_ident
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
+_TABLE = threading.Lock()  # guards _BY_KEY and the refs of its syncs: threads add() and close() one file at once
 _META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
 _PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
 _PROTO_NAMES = {0: 'none recorded', 1: 'pure-Python (fcntl)', 2: 'compiled (_fast)'}
@@ -249,12 +250,13 @@ class _Sync:
     def close(self):
         while self.unlock():
             pass  # what this thread still holds is let go, so nothing stays locked
-        self.refs -= 1
-        if self.refs:
-            return
+        with _TABLE:
+            self.refs -= 1
+            if self.refs:
+                return
+            if self.key is not None:
+                _BY_KEY.pop(self.key, None)
         _SYNCS.discard(self)
-        if self.key is not None:
-            _BY_KEY.pop(self.key, None)
         self._forget()
         self._w = None
         try:
