@@ -40,13 +40,14 @@ def companion(path):
     return '%s/sharedarea-%x-%x' % (_companion_dir(), st.st_dev, st.st_ino)
 
 
-def _file_sync(st):
-    # one companion handle per file in a process, even when threads add() the same file at once
+def _file_sync(st, what):
+    # one companion handle per file in a process, even when threads add() the same file at once; what: the
+    # user's file, as messages name it
     with _TABLE:
-        return _file_sync_locked(st)
+        return _file_sync_locked(st, what)
 
 
-def _file_sync_locked(st):
+def _file_sync_locked(st, what):
     # the companion of a mapped file: named by the file's identity, so every process finds the same one;
     # it holds only a counter and a flag (locks are the kernel's), so one left by a crash is harmless
     key = (st.st_dev, st.st_ino)
@@ -60,8 +61,7 @@ def _file_sync_locked(st):
         try:
             if os.fstat(fd).st_size < _META:
                 os.ftruncate(fd, _META)
-            s = _BY_KEY[key] = _SyncClass(fd, key, name)
-            s.path = name
+            s = _BY_KEY[key] = _SyncClass(fd, key, what, name)
             return s
         except _Unlinked:
             os.close(fd)

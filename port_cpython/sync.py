@@ -55,14 +55,14 @@ class _Unlinked(Exception):
     pass  # the companion was removed by its last user between our open() and our join: open it again
 
 
-def _join(fd, m, proto, what, named=False):
+def _join(fd, m, proto, what, path=None):
     # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining (and the
     # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
     # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
     # each other.
     fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
     try:
-        if named and not _same_file(what, fd):
+        if path is not None and not _same_file(path, fd):
             raise _Unlinked()
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
@@ -109,20 +109,22 @@ class _Sync:
     # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
     PROTOCOL = 1
 
-    def _open(self, fd, key, what):
-        # map the companion and join its users (both lock paths)
+    def _open(self, fd, key, what, path):
+        # map the companion (at path, for a file's) and join its users (both lock paths); what: the user's
+        # file, for messages
         self.fd = fd
         self.key = key
+        self.path = path
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
         try:
-            _join(fd, self._m, self.PROTOCOL, what, key is not None)
+            _join(fd, self._m, self.PROTOCOL, what, path)
         except BaseException:
             self._m.close()
             raise
 
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
+    def __init__(self, fd, key=None, what='the area', path=None):
+        self._open(fd, key, what, path)
         self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
         self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
         self._reset()
@@ -272,8 +274,8 @@ class _FastSync(_Sync):
     # the same companion and counter, locked by the _fast extension: its methods are the C ones
     PROTOCOL = 2
 
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
+    def __init__(self, fd, key=None, what='the area', path=None):
+        self._open(fd, key, what, path)
         self._w = None
         self.c = c = _fast.Sync(self._m)
         self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
