@@ -4,6 +4,7 @@ import ctypes
 import fcntl
 import mmap
 import os
+import struct
 import threading
 import time
 import weakref
@@ -13,7 +14,17 @@ from ..area import SharedAreaError
 
 _ident = threading.get_ident
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
-_META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
+_META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8 (layout: docs/ports.md)
+# Open-file-description locks on the companion: byte 0 the pure path's lock between processes, byte 1
+# joining and leaving, byte 2 "a user" (shared by every user), byte _SLOT_LOCKS + i "slot i is alive" (the
+# compiled path). They belong to one open of the file, not to the process as fcntl.lockf's do, so closing
+# another descriptor of the companion (a diagnostic read, the CLI) drops none of them; they go when the
+# holder dies, in whatever pid namespace it lives.
+_F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
+_F_OFD_SETLK = getattr(fcntl, 'F_OFD_SETLK', 37)
+_F_OFD_SETLKW = getattr(fcntl, 'F_OFD_SETLKW', 38)
+_FLOCK = '@hhqqi4x'  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as OFD locks require)
+_SLOT_LOCKS = 4096
 _PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
 _PROTO_NAMES = {0: 'none recorded', 1: 'pure-Python (fcntl)', 2: 'compiled (_fast)'}
 # the compiled fast path (setup.py builds it where a compiler is present); SHAREDAREA_PURE=1 turns it off
@@ -46,6 +57,21 @@ def _futex_wait(addr, val, secs):
     _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 0, ctypes.c_uint32(val), ctypes.byref(ts), None, 0)
 
 
+def _ofd(fd, kind, start, wait=True):
+    # one byte's open-file-description lock: fcntl.F_RDLCK, F_WRLCK or F_UNLCK; without wait an
+    # OSError (EAGAIN) when another open of the file holds it. fcntl() releases the GIL and retries on EINTR
+    fcntl.fcntl(fd, _F_OFD_SETLKW if wait else _F_OFD_SETLK, struct.pack(_FLOCK, kind, 0, start, 1, 0))
+
+
+def _own_open(fd):
+    # a new open of the file behind fd: its own open file description, so locks on it are its own (a forked
+    # child shares its parent's descriptions); never mapped, so no mapping keeps its locks alive
+    try:
+        return os.open('/proc/self/fd/%d' % fd, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return os.dup(fd)  # no /proc: the locks are shared with a forked child
+
+
 def _futex_wake(addr):
     _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 1, 0x7FFFFFFF, None, None, 0)
 
@@ -55,16 +81,16 @@ class _Unlinked(Exception):
 
 
 def _join(fd, m, proto, what, named=False):
-    # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining (and the
+    # Every user of a companion holds a read lock on its byte 2; byte 1 serialises joining (and the
     # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
     # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
-    # each other.
-    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
+    # each other. fd is the user's own open of the companion (_own_open).
+    _ofd(fd, fcntl.F_WRLCK, 1)
     try:
         if named and not _same_file(what, fd):
             raise _Unlinked()
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
+            _ofd(fd, fcntl.F_WRLCK, 2, False)
             alone = True
         except OSError:
             alone = False
@@ -77,9 +103,9 @@ def _join(fd, m, proto, what, named=False):
                 raise SharedAreaError('%s is in use by processes with the %s lock; this one has the %s lock (set '
                                       'SHAREDAREA_PURE alike in all of them)'
                                       % (what, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
-        fcntl.lockf(fd, fcntl.LOCK_SH, 1, 2)
+        _ofd(fd, fcntl.F_RDLCK, 2)
     finally:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
+        _ofd(fd, fcntl.F_UNLCK, 1)
 
 
 def _same_file(path, fd):
@@ -94,8 +120,8 @@ def _leave(fd, path):
     # the last user of a file's companion removes it, so /dev/shm does not fill up with them; joining
     # and this unlink are serialised on byte 1, and a joiner that finds its companion unlinked starts over
     try:
-        fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
+        _ofd(fd, fcntl.F_WRLCK, 1)
+        _ofd(fd, fcntl.F_WRLCK, 2, False)
     except OSError:
         return  # others still use it
     if _same_file(path, fd):
@@ -109,15 +135,17 @@ class _Sync:
     PROTOCOL = 1
 
     def _open(self, fd, key, what):
-        # map the companion and join its users (both lock paths)
+        # map the companion and join its users (both lock paths); locks go on lfd, an open of our own
         self.fd = fd
         self.key = key
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
+        self.lfd = _own_open(fd)
         try:
-            _join(fd, self._m, self.PROTOCOL, what, key is not None)
+            _join(self.lfd, self._m, self.PROTOCOL, what, key is not None)
         except BaseException:
             self._m.close()
+            os.close(self.lfd)
             raise
 
     def __init__(self, fd, key=None, what='the area'):
@@ -152,7 +180,7 @@ class _Sync:
                 self._c.wait()
             if self._gone:
                 self._gone_error()
-            fcntl.lockf(self.fd, fcntl.LOCK_EX, 1)
+            _ofd(self.lfd, fcntl.F_WRLCK, 0)
             self._wr = me
             self._wd = 1
 
@@ -171,7 +199,7 @@ class _Sync:
             if self._gone:
                 self._gone_error()
             if not self._rd:
-                fcntl.lockf(self.fd, fcntl.LOCK_SH, 1)
+                _ofd(self.lfd, fcntl.F_RDLCK, 0)
             self._rd[me] = 1
 
     def unlock(self):
@@ -182,7 +210,7 @@ class _Sync:
                 self._wd -= 1
                 if not self._wd:
                     self._wr = None
-                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
+                    _ofd(self.lfd, fcntl.F_UNLCK, 0)
                     self._c.notify_all()
                 return True
             d = self._rd.get(me)
@@ -193,7 +221,7 @@ class _Sync:
             else:
                 del self._rd[me]
                 if not self._rd:
-                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
+                    _ofd(self.lfd, fcntl.F_UNLCK, 0)
                     self._c.notify_all()
             return True
 
@@ -262,8 +290,9 @@ class _Sync:
         except BufferError:
             pass  # a wait() in another thread still has it; it goes with the last reference
         if self.key is not None:
-            _leave(self.fd, self.path)
-        os.close(self.fd)  # drops any fcntl lock this process still had
+            _leave(self.lfd, self.path)
+        os.close(self.lfd)  # drops every lock this process still had
+        os.close(self.fd)
 
 
 class _FastSync(_Sync):
@@ -289,13 +318,18 @@ class _FastSync(_Sync):
 _SyncClass = _FastSync if _fast else _Sync
 _SYNCS = weakref.WeakSet()
 def _after_fork():
+    # the child's lfd is its parent's open of the companion, locks and all: it gets an open of its own, so
+    # it holds nothing of the parent's and its parent's locks go when the parent dies
     for s in list(_SYNCS):
         s._reset()
-        if s.key is not None:
-            try:
-                fcntl.lockf(s.fd, fcntl.LOCK_SH, 1, 2)  # the child is a user of the companion too
-            except OSError:
-                pass
+        try:
+            fd = _own_open(s.fd)
+            os.dup2(fd, s.lfd, inheritable=False)
+            os.close(fd)
+            if s.key is not None:
+                _ofd(s.lfd, fcntl.F_RDLCK, 2)  # the child is a user of the companion too
+        except OSError:
+            pass
 
 
 os.register_at_fork(after_in_child=_after_fork)
