@@ -14,10 +14,11 @@ from ..area import SharedAreaError
 
 _ident = threading.get_ident
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
-_META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8 (layout: docs/ports.md)
+_META = 4096  # the companion; the pure path's: u64 update counter at 0, u32 waiters at 12 (docs/ports.md)
+_WAITERS = 12  # wait() calls counted in and out (under the byte-3 lock), so an update never clears a mark
 # Open-file-description locks on the companion: byte 0 the pure path's lock between processes, byte 1
-# joining and leaving, byte 2 "a user" (shared by every user), byte _SLOT_LOCKS + i "slot i is alive" (the
-# compiled path). They belong to one open of the file, not to the process as fcntl.lockf's do, so closing
+# joining and leaving, byte 2 "a user" (shared by every user), byte 3 the pure path's waiter count,
+# byte _SLOT_LOCKS + i "slot i is alive" (the compiled path). They belong to one open of the file, not to the process as fcntl.lockf's do, so closing
 # another descriptor of the companion (a diagnostic read, the CLI) drops none of them; they go when the
 # holder dies, in whatever pid namespace it lives.
 _F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
@@ -25,8 +26,9 @@ _F_OFD_SETLK = getattr(fcntl, 'F_OFD_SETLK', 37)
 _F_OFD_SETLKW = getattr(fcntl, 'F_OFD_SETLKW', 38)
 _FLOCK = '@hhqqi4x'  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as OFD locks require)
 _SLOT_LOCKS = 4096
-_PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
-_PROTO_NAMES = {0: 'none recorded', 1: 'pure-Python (fcntl)', 2: 'compiled (_fast)'}
+_PROTO = 24  # u32 in the companion: the lock protocol its users speak (4 = pure Python, 3 = the _fast extension)
+_PROTO_NAMES = {0: 'none recorded', 1: 'older pure-Python (lockf)', 2: 'older compiled (_fast, by pid)',
+                3: 'compiled (_fast)', 4: 'pure-Python'}
 # the compiled fast path (setup.py builds it where a compiler is present); SHAREDAREA_PURE=1 turns it off
 try:
     if os.environ.get('SHAREDAREA_PURE', '') not in ('', '0'):
@@ -46,6 +48,7 @@ except (OSError, AttributeError):
 
 
 _LONGEST_NAP = 86400.0  # seconds: a longer freq (even inf) naps this long, so the sleep's time fits a timespec
+_SHORTEST_NAP = 0.05  # seconds: a shorter freq would only spin (futex waits wake at once)
 
 
 class _Timespec(ctypes.Structure):
@@ -80,7 +83,7 @@ class _Unlinked(Exception):
     pass  # the companion was removed by its last user between our open() and our join: open it again
 
 
-def _join(fd, m, proto, what, named=False):
+def _join(fd, m, proto, what, named, reset):
     # Every user of a companion holds a read lock on its byte 2; byte 1 serialises joining (and the
     # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
     # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
@@ -95,7 +98,7 @@ def _join(fd, m, proto, what, named=False):
         except OSError:
             alone = False
         if alone:
-            m[16:_META] = bytes(_META - 16)
+            reset(m)
             pack_into('<I', m, _PROTO, proto)
         else:
             theirs = unpack_from('<I', m, _PROTO)[0]
@@ -132,7 +135,12 @@ class _Sync:
     # Reader/writer lock that nests for its holder, plus the update counter and wait().
     # In a process: a Condition keeps who holds what (thread id -> depth). Between processes: an fcntl
     # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
-    PROTOCOL = 1
+    PROTOCOL = 4
+
+    @staticmethod
+    def _reset_meta(m):
+        # taking the companion over alone: lock state left by users that are gone goes, the count stays
+        m[8:_META] = bytes(_META - 8)
 
     def _open(self, fd, key, what):
         # map the companion and join its users (both lock paths); locks go on lfd, an open of our own
@@ -142,7 +150,7 @@ class _Sync:
         self._m = mmap.mmap(fd, _META)
         self.lfd = _own_open(fd)
         try:
-            _join(self.lfd, self._m, self.PROTOCOL, what, key is not None)
+            _join(self.lfd, self._m, self.PROTOCOL, what, key is not None, self._reset_meta)
         except BaseException:
             self._m.close()
             os.close(self.lfd)
@@ -176,7 +184,7 @@ class _Sync:
             if me in self._rd:
                 raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
                                       '(unlock first)')
-            while self._wr is not None or self._rd:
+            while (self._wr is not None or self._rd) and not self._gone:
                 self._c.wait()
             if self._gone:
                 self._gone_error()
@@ -194,7 +202,7 @@ class _Sync:
             if d:
                 self._rd[me] = d + 1
                 return
-            while self._wr is not None:
+            while self._wr is not None and not self._gone:
                 self._c.wait()
             if self._gone:
                 self._gone_error()
@@ -230,31 +238,46 @@ class _Sync:
     leave = unlock
 
     def bump(self):
-        # called with the write side held
+        # called with the write side held; wakes waiters while any are counted in (never clears their count)
         m = self._m
         pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
-        if m[8]:
-            m[8] = 0
-            if _NR_FUTEX:
-                _futex_wake(self._addr)
+        if _NR_FUTEX and unpack_from('<I', m, _WAITERS)[0]:
+            _futex_wake(self._addr)
 
     def count(self):
         return unpack_from('<Q', self._m, 0)[0]
 
-    def wait(self, freq, timeout, since=None):
+    def _count_waiter(self, n):
+        # wait() counts itself in (n = 1) and out (n = -1); waiters of every process add under the byte-3 lock
         m = self._m
+        _ofd(self.lfd, fcntl.F_WRLCK, 3)
+        try:
+            pack_into('<I', m, _WAITERS, (unpack_from('<I', m, _WAITERS)[0] + n) & 0xFFFFFFFF)
+        finally:
+            _ofd(self.lfd, fcntl.F_UNLCK, 3)
+
+    def wait(self, freq, timeout, since=None):
+        if self._gone:
+            self._gone_error()
         c0 = self.count() if since is None else since
+        self._count_waiter(1)
+        try:
+            return self._wait(c0, freq, timeout)
+        except ValueError:
+            self._gone_error()  # close() in another thread closed the companion's mapping
+        finally:
+            if not self._gone:
+                self._count_waiter(-1)
+
+    def _wait(self, c0, freq, timeout):
         end = time.monotonic() + timeout if timeout else None
-        step = min(freq / 1000.0, _LONGEST_NAP)
+        # with a futex, updates wake us (freq is only a safety net against a store the updater's load passed)
+        step = min(max(freq / 1000.0, _SHORTEST_NAP if _NR_FUTEX else 0.001), _LONGEST_NAP)
         while True:
             if self._gone:
                 self._gone_error()
-            try:
-                m[8] = 1  # ask updaters to wake us; set before the counter is read again
-                if self.count() != c0:
-                    return True
-            except ValueError:
-                self._gone_error()  # close() in another thread closed the companion's mapping
+            if self.count() != c0:
+                return True
             t = step
             if end is not None:
                 t = end - time.monotonic()
@@ -268,8 +291,14 @@ class _Sync:
                 time.sleep(t)
 
     def _forget(self):
+        # every hold of this process goes (other processes can lock at once); its waiters raise
         with self._c:
             self._gone = True
+            if self._wr is not None or self._rd:
+                self._wr = None
+                self._wd = 0
+                self._rd = {}
+                _ofd(self.lfd, fcntl.F_UNLCK, 0)
             self._c.notify_all()
         if _NR_FUTEX:
             _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
@@ -297,12 +326,16 @@ class _Sync:
 
 class _FastSync(_Sync):
     # the same companion and counter, locked by the _fast extension: its methods are the C ones
-    PROTOCOL = 2
+    PROTOCOL = _fast.PROTOCOL if _fast else 3
+
+    @staticmethod
+    def _reset_meta(m):
+        _fast.reset(m)
 
     def __init__(self, fd, key=None, what='the area'):
         self._open(fd, key, what)
         self._w = None
-        self.c = c = _fast.Sync(self._m)
+        self.c = c = _fast.Sync(self._m, self.lfd)
         self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
         self.lock_read, self.lock_write, self.unlock = c.lock_read, c.lock_write, c.unlock
         self.bump, self.count, self.wait = c.bump, c.count, c.wait
