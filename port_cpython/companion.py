@@ -27,7 +27,7 @@ def _anon_sync():
     return _SyncClass(fd)
 
 
-def _companion_dir():
+def companion_dir():
     return '/dev/shm' if os.path.isdir('/dev/shm') else tempfile.gettempdir()
 
 
@@ -37,7 +37,7 @@ def companion(path):
         st = os.fstat(path) if isinstance(path, int) else os.stat(path)
     except OSError:
         return None
-    return '%s/sharedarea-%x-%x' % (_companion_dir(), st.st_dev, st.st_ino)
+    return '%s/sharedarea-%x-%x' % (companion_dir(), st.st_dev, st.st_ino)
 
 
 def _file_sync(st):
@@ -48,7 +48,7 @@ def _file_sync(st):
     if s is not None:
         s.refs += 1
         return s
-    name = '%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1])
+    name = '%s/sharedarea-%x-%x' % (companion_dir(), key[0], key[1])
     while True:
         fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, (st.st_mode & 0o666) | 0o600)
         try:
