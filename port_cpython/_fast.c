@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,6 +120,8 @@ typedef struct SyncObject {
     uint32_t *owner, *sleepers, *nslots;
     int slot; /* -1: not claimed yet, -2: none free (reads take the write side) */
     int gone; /* closed by the port: wait() stops with the closed error */
+    int fd; /* the companion file, checked at each lock wait that it is still linked (-1: none) */
+    PyObject *what; /* its path, for that error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -171,6 +174,20 @@ static void wake_owner_sleepers(SyncObject *s)
         futex_wake(s->owner);
 }
 
+/* before sleeping on the lock: a companion removed while in use (systemd's RemoveIPC) splits the lock,
+ * since newcomers make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
+static int unlinked(SyncObject *s)
+{
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) || st.st_nlink)
+        return 0;
+    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
+                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
+                 "processes that opened the file since; close the area and add it again (in every process)",
+                 s->what ? s->what : Py_None);
+    return -1;
+}
+
 /* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
 static int await_owner(SyncObject *s, int *spins)
 {
@@ -181,6 +198,8 @@ static int await_owner(SyncObject *s, int *spins)
             RELAX();
             continue;
         }
+        if (unlinked(s))
+            return -1;
         ADD(s->sleepers, 1);
         int r = nap(s->owner, v, NAP);
         SUB(s->sleepers, 1);
@@ -247,7 +266,7 @@ static int wr_acquire(SyncObject *s)
                 RELAX();
                 continue;
             }
-            int r = nap(slot_word(s, (int)i), k, NAP);
+            int r = unlinked(s) ? -1 : nap(slot_word(s, (int)i), k, NAP);
             if (r < 0) {
                 wr_release(s);
                 return -1;
@@ -469,6 +488,7 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
 static PyObject *S_forget(SyncObject *s, PyObject *unused)
 {
     s->gone = 1;
+    s->fd = -1; /* the port closes it next */
     if (s->m)
         futex_wake(count_word(s));
     Py_RETURN_NONE;
@@ -482,8 +502,9 @@ static PyObject *S_state(SyncObject *s, PyObject *unused)
 
 static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
 {
-    PyObject *obj;
-    if (!PyArg_ParseTuple(args, "O", &obj))
+    PyObject *obj, *what = Py_None;
+    int fd = -1;
+    if (!PyArg_ParseTuple(args, "O|iO", &obj, &fd, &what))
         return -1;
     if (s->m) {
         PyErr_SetString(PyExc_TypeError, "Sync is already set up");
@@ -503,6 +524,9 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     s->sleepers = (uint32_t *)(s->m + M_SLEEP);
     s->nslots = (uint32_t *)(s->m + M_NSLOTS);
     s->slot = -1;
+    s->fd = fd;
+    Py_INCREF(what);
+    s->what = what;
     s->next = all_syncs;
     s->prev = NULL;
     if (all_syncs)
@@ -536,6 +560,7 @@ static void S_dealloc(SyncObject *s)
         PyBuffer_Release(&s->meta);
     }
     PyMem_Free(s->rd);
+    Py_XDECREF(s->what);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -557,7 +582,7 @@ static PyTypeObject SyncType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
     .tp_basicsize = sizeof(SyncObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sync(meta): the process-shared lock, update counter and wait() over a 4096-byte meta page",
+    .tp_doc = "Sync(meta, fd=-1, what=None): the process-shared lock, update counter and wait() over a 4096-byte meta page",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)S_init,
     .tp_dealloc = (destructor)S_dealloc,
