@@ -64,26 +64,26 @@ def _distrust(c, st, dst):
         return 'is not a regular file'
     if c.st_nlink != 1:
         return 'has %d hard links (another name for it may be someone else\'s file)' % c.st_nlink
-    mode, allowed = stat.S_IMODE(c.st_mode), _allowed(st)
-    if mode & ~allowed:
-        return 'has mode %04o, more than the data file lets write (%04o at most)' % (mode, allowed)
-    if mode & 0o060 and c.st_gid != st.st_gid:
-        return 'grants group %d, not the data file\'s group %d' % (c.st_gid, st.st_gid)
     # its owner may write the data file: the data file's owner, root, anyone if the file lets everyone
     # write, or a member of the file's group if the group may write (only a member can give a file that
     # group, in a directory without the setgid bit)
     if not (c.st_uid in (0, st.st_uid) or st.st_mode & stat.S_IWOTH
             or (st.st_mode & stat.S_IWGRP and c.st_gid == st.st_gid and not dst.st_mode & stat.S_ISGID)):
         return 'is owned by %s, who may not write the data file' % safefile.who(c.st_uid)
+    mode, allowed = stat.S_IMODE(c.st_mode), _allowed(st)
+    if mode & ~allowed:
+        return 'has mode %04o, more than the data file lets write (%04o at most)' % (mode, allowed)
+    if mode & 0o060 and c.st_gid != st.st_gid:
+        return 'grants group %d, not the data file\'s group %d' % (c.st_gid, st.st_gid)
     if c.st_size != _META:
         return 'is %d bytes, not %d' % (c.st_size, _META)
     return None
 
 
 def _refuse(name, what, why, owner):
-    raise SharedAreaError('%s, the lock companion of %s, %s (owner %s). It is not used and not changed. Remove '
+    raise SharedAreaError('%s (owner %s), the lock companion of %s, %s. It is not used and not changed. Remove '
                           'it (rm %s, as root or its owner) once no process uses %s, then add the area again; '
-                          'see docs/security.md' % (name, what, why, owner, name, what))
+                          'see docs/security.md' % (name, owner, what, why, name, what))
 
 
 def _made(st):
