@@ -36,6 +36,21 @@ def job(kind, *args):
             a.inc64(0)
         a.close()
         print('done', flush=True)
+    elif kind == 'race':  # round after round: say so, wait for go, add the new file, inc64 n times
+        prefix, rounds, n = args[0], int(args[1]), int(args[2])
+        for r in range(rounds):
+            print('wait', r, flush=True)
+            while not os.path.exists('%s-go%d' % (prefix, r)):
+                pass  # spin: all eight add() at the same moment
+            try:
+                a = sharedarea.get(sharedarea.add('file=%s%d,size=4096' % (prefix, r)))
+            except Exception as e:
+                print('error %s: %s' % (type(e).__name__, e), flush=True)
+                continue
+            for _ in range(n):
+                a.inc64(0)
+            a.close()
+            print('done', r, flush=True)
     elif kind == 'hold':  # add, hold wlock until killed
         a = sharedarea.get(sharedarea.add(args[0]))
         a.wlock()
@@ -274,18 +289,19 @@ def case_datapath():
 
 
 def case_race():
-    # 6: 8 programs start at once on the same missing file: all get in, none sees it half-made
-    n, rounds = 300, 4
+    # 6: 8 programs start at once on the same missing file, round after round: all get in (none sees it
+    # half-made or fails on O_EXCL), and the total is exact
+    n, rounds = 200, 25
+    ps = [as_root('race', '/dev/shm/race', rounds, n) for _ in range(8)]
     for r in range(rounds):
-        data, go = '/dev/shm/race%d' % r, '/dev/shm/go%d' % r
-        ps = [as_root('inc', 'file=%s,size=4096' % data, n, go) for _ in range(8)]
-        time.sleep(1.0)  # let all 8 start and wait on the go file
-        open(go, 'w').close()
-        outs = [out_of(p, 120) for p in ps]
-        assert outs == ['done'] * 8, outs
-        a = add('file=' + data)
+        assert [p.stdout.readline().split() for p in ps] == [['wait', str(r)]] * 8
+        open('/dev/shm/race-go%d' % r, 'w').close()
+        outs = [p.stdout.readline().strip() for p in ps]
+        assert outs == ['done %d' % r] * 8, (r, outs)
+        a = add('file=/dev/shm/race%d' % r)
         assert a.read64(0) == 8 * n, (r, a.read64(0))
         a.close()
+    assert [out_of(p) for p in ps] == [''] * 8
 
 
 def case_group():
