@@ -39,6 +39,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,6 +120,8 @@ typedef struct SyncObject {
     int slot; /* -1: not claimed yet */
     uint32_t me; /* the owner word's value for this process: (generation << 8) | (slot + 1) */
     int gone; /* closed by the port: every waiter of this process stops with the closed error */
+    int fd; /* the companion file, checked at each lock wait that it is still linked (-1: none) */
+    PyObject *what; /* its path, for that error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -239,6 +242,21 @@ static inline int have_slot(SyncObject *s)
     return s->slot >= 0 ? 0 : claim_slot(s);
 }
 
+
+/* before sleeping on the lock: a companion removed while in use (systemd's RemoveIPC) splits the lock,
+ * since newcomers make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
+static int unlinked(SyncObject *s)
+{
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) || st.st_nlink)
+        return 0;
+    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
+                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
+                 "processes that opened the file since; close the area and add it again (in every process)",
+                 s->what ? s->what : Py_None);
+    return -1;
+}
+
 /* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
 static int await_owner(SyncObject *s, int *spins)
 {
@@ -249,6 +267,8 @@ static int await_owner(SyncObject *s, int *spins)
             RELAX();
             continue;
         }
+        if (unlinked(s))
+            return -1;
         ADD(s->sleepers, 1);
         int r = nap(s, s->owner, v, NAP);
         SUB(s->sleepers, 1);
@@ -299,7 +319,7 @@ static int wr_acquire(SyncObject *s)
                 RELAX();
                 continue;
             }
-            int r = nap(s, slot_word(s, (int)i), k, NAP);
+            int r = unlinked(s) ? -1 : nap(s, slot_word(s, (int)i), k, NAP);
             if (r < 0) {
                 wr_release(s);
                 return -1;
@@ -553,6 +573,7 @@ static PyObject *S_forget(SyncObject *s, PyObject *unused)
         lock_byte(s->lfd, F_OFD_SETLK, F_UNLCK, SLOT_LOCKS + s->slot);
     s->slot = -1;
     s->lfd = -1;
+    s->fd = -1; /* the port closes it next */
     Py_RETURN_NONE;
 }
 
@@ -564,9 +585,9 @@ static PyObject *S_state(SyncObject *s, PyObject *unused)
 
 static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
 {
-    PyObject *obj;
-    int lfd;
-    if (!PyArg_ParseTuple(args, "Oi", &obj, &lfd))
+    PyObject *obj, *what = Py_None;
+    int lfd, fd = -1;
+    if (!PyArg_ParseTuple(args, "Oi|iO", &obj, &lfd, &fd, &what))
         return -1;
     if (s->m) {
         PyErr_SetString(PyExc_TypeError, "Sync is already set up");
@@ -588,6 +609,9 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     s->sleepers = (uint32_t *)(s->m + M_SLEEP);
     s->nslots = (uint32_t *)(s->m + M_NSLOTS);
     s->slot = -1;
+    s->fd = fd;
+    Py_INCREF(what);
+    s->what = what;
     s->next = all_syncs;
     s->prev = NULL;
     if (all_syncs)
@@ -615,6 +639,7 @@ static void S_dealloc(SyncObject *s)
         PyBuffer_Release(&s->meta);
     }
     PyMem_Free(s->rd);
+    Py_XDECREF(s->what);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -636,8 +661,9 @@ static PyTypeObject SyncType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
     .tp_basicsize = sizeof(SyncObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sync(meta, lfd): the process-shared lock, update counter and wait() over a 4096-byte meta page; "
-              "lfd is this process's own open of the companion (never mapped)",
+    .tp_doc = "Sync(meta, lfd, fd=-1, what=None): the process-shared lock, update counter and wait() over a 4096-byte "
+              "meta page; lfd is this process's own open of the companion (never mapped), fd the named companion "
+              "checked to be still linked at each lock wait, what its path",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)S_init,
     .tp_dealloc = (destructor)S_dealloc,

@@ -119,6 +119,16 @@ def _same_file(path, fd):
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
+def _check_linked(fd, key, path):
+    # a companion removed while in use (systemd's RemoveIPC=yes does it when a user's last session ends)
+    # splits the lock: newcomers make a new one. Say so instead of going on unprotected.
+    if key is not None and os.fstat(fd).st_nlink == 0:
+        raise SharedAreaError('the lock companion %s was removed while this process used it (systemd removes '
+                              'a user\'s files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer '
+                              'excludes processes that opened the file since; close the area and add it again '
+                              '(in every process)' % path)
+
+
 def _leave(fd, path):
     # the last user of a file's companion removes it, so /dev/shm does not fill up with them; joining
     # and this unlink are serialised on byte 1, and a joiner that finds its companion unlinked starts over
@@ -128,7 +138,10 @@ def _leave(fd, path):
     except OSError:
         return  # others still use it
     if _same_file(path, fd):
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except PermissionError:
+            pass  # another user's, in a sticky directory: it stays, and the next user trusts it or says why
 
 
 class _Sync:
@@ -146,6 +159,7 @@ class _Sync:
         # map the companion and join its users (both lock paths); locks go on lfd, an open of our own
         self.fd = fd
         self.key = key
+        self.path = what
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
         self.lfd = _own_open(fd)
@@ -188,7 +202,7 @@ class _Sync:
                 self._c.wait()
             if self._gone:
                 self._gone_error()
-            _ofd(self.lfd, fcntl.F_WRLCK, 0)
+            self._lock(fcntl.F_WRLCK)
             self._wr = me
             self._wd = 1
 
@@ -207,8 +221,16 @@ class _Sync:
             if self._gone:
                 self._gone_error()
             if not self._rd:
-                _ofd(self.lfd, fcntl.F_RDLCK, 0)
+                self._lock(fcntl.F_RDLCK)
             self._rd[me] = 1
+
+    def _lock(self, kind):
+        # the lock on byte 0; before waiting for it, make sure the companion is still the one others use
+        try:
+            _ofd(self.lfd, kind, 0, False)
+        except OSError:
+            _check_linked(self.fd, self.key, self.path)
+            _ofd(self.lfd, kind, 0)
 
     def unlock(self):
         # leave the innermost hold of this thread; False when it holds nothing
@@ -335,7 +357,7 @@ class _FastSync(_Sync):
     def __init__(self, fd, key=None, what='the area'):
         self._open(fd, key, what)
         self._w = None
-        self.c = c = _fast.Sync(self._m, self.lfd)
+        self.c = c = _fast.Sync(self._m, self.lfd, fd if key is not None else -1, what)
         self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
         self.lock_read, self.lock_write, self.unlock = c.lock_read, c.lock_write, c.unlock
         self.bump, self.count, self.wait = c.bump, c.count, c.wait
