@@ -45,6 +45,8 @@ def _memory(spec):
                                              sys.implementation.name))
                 if key == 'ptr':
                     return _port.at_address(kv['ptr'], kv['size'])
+                if key == 'file':
+                    return _port.from_file(kv['file'], kv.get('size'), kv.get('offset', 0), kv.get('shared', 'user'))
                 return getattr(_port, maker)(kv[key], kv.get('size'), kv.get('offset', 0))
         return _port.anonymous(kv['size'])
     if type(spec) is int:

@@ -2,7 +2,9 @@
 # dict of the keys given, checked alone and together; add() then asks the port for that kind of memory.
 from .area import SharedAreaError
 
-KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
+KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset', 'shared')
+_WORD_KEYS = ('file', 'shared')  # the keys whose value is text, not a number
+_SHARED = ('user', 'group')  # shared=: who else may have made a file= in /dev/shm (docs/security.md)
 _HEX_KEYS = ('size', 'offset', 'ptr')  # uWSGI reads these as decimal or 0x-hex, pages= and fd= as decimal
 
 
@@ -41,7 +43,7 @@ def parse(spec, page_size):
             _bad(spec, '%s given twice' % key)
         if not value:
             _bad(spec, '%s has no value' % key)
-        kv[key] = value if key == 'file' else _number(spec, key, value)
+        kv[key] = value if key in _WORD_KEYS else _number(spec, key, value)
     return _together(spec, kv, page_size)
 
 
@@ -59,6 +61,12 @@ def _together(spec, kv, page_size):
             _bad(spec, 'pages=%d (%d bytes) and size=%d disagree' % (kv['pages'], n, kv['size']))
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
         _bad(spec, 'offset= needs file= or fd=')
+    if 'shared' in kv:
+        if 'file' not in kv:
+            _bad(spec, 'shared= needs file=')
+        if kv['shared'] not in _SHARED:
+            _bad(spec, 'shared=%s: give shared=group (a file of another user, shared through its group) or '
+                       'shared=user (the default)' % kv['shared'])
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
         _bad(spec, '%s= needs size=' % source[0])
     if 'ptr' in kv and not kv['ptr']:

@@ -9,6 +9,7 @@ import stat
 import threading
 
 from ..area import SharedArea, SharedAreaError
+from . import safefile
 from .companion import _anon_sync, _file_sync, companion, companion_dir  # noqa: F401 (the last two: for tools)
 from .sync import FAST, _SyncClass, _fast  # noqa: F401 (FAST: which path is in use)
 
@@ -217,37 +218,94 @@ def _map(fd, name, size, offset, st, kind):
         if isinstance(e, OSError) and e.errno not in (errno.ENOMEM, errno.EFBIG, errno.EOVERFLOW):
             raise
         raise _too_big(name, size, e)
-    sync = _file_sync(st, name)
+    try:
+        sync = _file_sync(st, name)
+    except BaseException:
+        mm.close()
+        raise
     return Memory(memoryview(mm)[offset - start:offset - start + size], sync, kind, None, mm)
 
 
-def from_file(path, size, offset):
-    made = False
+def _trust(path, st, dfd, shared):
+    # In a directory every user can write (/dev/shm, /tmp), a file another user made may be a trap: they
+    # read what we write, or swap it. Used only when it is ours or root's, or shared=group says to, for a
+    # file its group may read and write. (A symlink there was refused when it was opened.)
+    me = os.geteuid()
+    if st.st_uid in (0, me) or not stat.S_ISREG(st.st_mode):
+        return
+    owner, mode = safefile.who(st.st_uid), stat.S_IMODE(st.st_mode)
+    if shared != 'group':
+        raise SharedAreaError('%s is owned by %s, not by this user (%s), in a directory every user can make '
+                              'files in: that user may have put it there to read or change what this process '
+                              'writes, so it is refused. Remove it (as its owner or root), or if it is meant to '
+                              'be shared add shared=group to the spec (the file must then let its group read '
+                              'and write); see docs/security.md' % (path, owner, safefile.who(me)))
+    if mode & 0o060 != 0o060:
+        raise SharedAreaError('%s (owner %s, mode %04o): shared=group needs a file its group may read and '
+                              'write; its owner can chmod g+rw it' % (path, owner, mode))
+    if mode & stat.S_IWOTH:
+        raise SharedAreaError('%s (owner %s, mode %04o) lets every user write it, so anyone may have changed '
+                              'it; its owner can chmod o-w it' % (path, owner, mode))
+    if me != 0 and st.st_gid != os.getegid() and st.st_gid not in os.getgroups():
+        raise SharedAreaError('%s (owner %s) belongs to group %d, not one of this process\'s groups (%s), so '
+                              'shared=group does not cover it' % (path, owner, st.st_gid,
+                                                                   ' '.join(map(str, os.getgroups()))))
+
+
+def _open_file(path, size, offset, shared):
+    # the data file's fd and stat: opened without following a symlink where others can make files, made
+    # whole (O_EXCL under a temporary name, reserved, then renamed into place) so concurrent creators all
+    # end up with the same file and none sees it half-made
+    base = os.path.basename(path)
+    if not base:
+        os.open(path, os.O_RDWR)  # "dir/": IsADirectoryError, naming it
+    dfd, dst = safefile.open_dir(path, path)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        if size is None:
-            raise SharedAreaError('%s does not exist; give size= to create it' % path)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        made = True
-    try:
-        if made:
+        risky = safefile.open_to_all(dst)
+        flags = os.O_RDWR | os.O_CLOEXEC | (os.O_NOFOLLOW if risky else 0)
+        while True:
             try:
-                os.ftruncate(fd, offset + size)
-            except (OverflowError, OSError) as e:
-                if isinstance(e, OSError) and e.errno not in (errno.EFBIG, errno.ENOSPC):
-                    raise
-                raise _too_big(path, offset + size, e)
-        m = _map(fd, path, size, offset, os.fstat(fd), 'file')
-        st = os.fstat(fd)
+                fd = os.open(base, flags, dir_fd=dfd)
+            except FileNotFoundError:
+                if size is None:
+                    raise SharedAreaError('%s does not exist; give size= to create it' % path)
+                try:
+                    fd = safefile.create(dfd, base, offset + size, 0o660 if shared == 'group' else 0o600, path)
+                except FileExistsError:
+                    if os.path.islink(path):
+                        raise FileNotFoundError(errno.ENOENT, 'a symbolic link to a missing file', path)
+                    continue  # another process made it first: open theirs
+            except OSError as e:
+                if e.errno == errno.ELOOP and risky and os.path.islink(path):
+                    raise SharedAreaError('%s is a symbolic link (to %s, made by %s) in a directory every user '
+                                          'can make files in; following it could let that user point the area '
+                                          'at any file, so it is refused: give the real path'
+                                          % (path, safefile.link_target(dfd, base),
+                                             safefile.who(os.lstat(path).st_uid)))
+                if e.errno == errno.EACCES:
+                    raise PermissionError(e.errno, 'Permission denied: a file area needs read and write access '
+                                          '(this user may read the file itself, not join its locks)', path)
+                raise type(e)(e.errno, e.strerror, path)
+            try:
+                st = os.fstat(fd)
+                if risky:
+                    _trust(path, st, dfd, shared)
+                return fd, st
+            except BaseException:
+                os.close(fd)
+                raise
+    finally:
+        os.close(dfd)
+
+
+def from_file(path, size, offset, shared='user'):
+    fd, st = _open_file(path, size, offset, shared)
+    try:
+        m = _map(fd, path, size, offset, st, 'file')
         m.key = ('file', st.st_dev, st.st_ino, offset, m.size)
         m._file = (path, offset, (st.st_dev, st.st_ino))
         m._send = _send_file
         return m
-    except BaseException:
-        if made:
-            os.unlink(path)
-        raise
     finally:
         os.close(fd)  # the mapping keeps the file open
 
