@@ -370,6 +370,24 @@ class _FastSync(_Sync):
 
     def _forget(self):
         self.c.forget()  # a wait() in another thread wakes and says the area is closed
+        # let go of the compiled Sync, and with it of its hold on the page, so close() can unmap it: a closed
+        # area's record keeps no mapping and no fd (a thread still inside wait() keeps it until it returns)
+        self.c = None
+        self.enter_read = self.enter_write = self.lock_read = self.lock_write = self.count = self.wait = _closed
+        self.leave = self.bump = _nothing
+        self.unlock = _held_nothing
+
+
+def _closed(*args):
+    raise SharedAreaError('the area is closed')
+
+
+def _nothing():
+    pass  # closing dropped every hold and the counter with them
+
+
+def _held_nothing():
+    return False
 
 
 _SyncClass = _FastSync if _fast else _Sync
