@@ -363,8 +363,10 @@ static Py_ssize_t find_rd(SyncObject *s, unsigned long me)
     return -1;
 }
 
-/* around a single op: 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken,
- * -1 = error set, -2 = a write while this thread holds rlock (the core raises the error) */
+/* around a single op; write: 0 a read, 1 a write, 2 an atomic read-modify-write of an aligned integer
+ * (it needs only the shared side: wlock still excludes it, and other such ops need no exclusion).
+ * 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken, -1 = error set,
+ * -2 = a write while this thread holds rlock (the core raises the error) */
 static inline int op_enter(SyncObject *s, int write)
 {
     unsigned long me = PyThread_get_thread_ident();
@@ -372,7 +374,7 @@ static inline int op_enter(SyncObject *s, int write)
         return 0;
     if (s->nrd && find_rd(s, me) >= 0)
         return write ? -2 : 0;
-    if (write)
+    if (write == 1)
         return wr_acquire(s) ? -1 : 2;
     return rd_acquire(s) ? -1 : 1;
 }
@@ -859,6 +861,47 @@ static inline int getval(PyObject *o, int w, uint64_t *out)
     return 1;
 }
 
+/* an integer op can be one atomic instruction (under the shared side) where the integer is naturally
+ * aligned (so within one cache line) and the machine is little-endian, as the area's integers are */
+static inline int atomic_ok(const char *q, int w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return ((uintptr_t)q & (uintptr_t)(w - 1)) == 0;
+#else
+    return 0;
+#endif
+}
+
+static inline uint64_t atomic_add(char *q, int w, uint64_t v)
+{
+    switch (w) {
+    case 1: return __atomic_add_fetch((uint8_t *)q, (uint8_t)v, __ATOMIC_SEQ_CST);
+    case 2: return __atomic_add_fetch((uint16_t *)q, (uint16_t)v, __ATOMIC_SEQ_CST);
+    case 4: return __atomic_add_fetch((uint32_t *)q, (uint32_t)v, __ATOMIC_SEQ_CST);
+    default: return __atomic_add_fetch((uint64_t *)q, v, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline void atomic_st(char *q, int w, uint64_t v)
+{
+    switch (w) {
+    case 1: __atomic_store_n((uint8_t *)q, (uint8_t)v, __ATOMIC_SEQ_CST); break;
+    case 2: __atomic_store_n((uint16_t *)q, (uint16_t)v, __ATOMIC_SEQ_CST); break;
+    case 4: __atomic_store_n((uint32_t *)q, (uint32_t)v, __ATOMIC_SEQ_CST); break;
+    default: __atomic_store_n((uint64_t *)q, v, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline uint64_t atomic_ld(const char *q, int w)
+{
+    switch (w) {
+    case 1: return __atomic_load_n((const uint8_t *)q, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((const uint16_t *)q, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((const uint32_t *)q, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((const uint64_t *)q, __ATOMIC_RELAXED);
+    }
+}
+
 static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, int w,
                               const char *name)
 {
@@ -868,7 +911,8 @@ static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t n
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
-    uint64_t v = ld(a->p + pos, w);
+    const char *q = a->p + pos;
+    uint64_t v = atomic_ok(q, w) ? atomic_ld(q, w) : ld(q, w);
     op_leave(a->s, h);
     return PyLong_FromLongLong(sign(v, w));
 }
@@ -878,13 +922,16 @@ static inline PyObject *writeN(AreaObject *a, PyObject *const *args, Py_ssize_t 
 {
     Py_ssize_t pos;
     uint64_t v;
-    int h;
+    int h, at;
     if (nargs != 2 || kw || (pos = getpos(a, args[0], w)) < 0 || !getval(args[1], w, &v) ||
-        (h = enter(a, 1)) == -2)
+        (h = enter(a, (at = atomic_ok(a->p + pos, w)) ? 2 : 1)) == -2)
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
-    st(a->p + pos, w, v);
+    if (at)
+        atomic_st(a->p + pos, w, v);
+    else
+        st(a->p + pos, w, v);
     bump(a->s);
     op_leave(a->s, h);
     Py_RETURN_NONE;
@@ -895,15 +942,20 @@ static inline PyObject *addN(AreaObject *a, PyObject *const *args, Py_ssize_t na
 {
     Py_ssize_t pos;
     uint64_t v = 1;
-    int h;
+    int h, at;
     if (nargs < 1 || nargs > 2 || kw || (pos = getpos(a, args[0], w)) < 0 || (nargs == 2 && !getval(args[1], w, &v)) ||
-        (h = enter(a, 1)) == -2)
+        (h = enter(a, (at = atomic_ok(a->p + pos, w)) ? 2 : 1)) == -2)
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
     char *q = a->p + pos;
-    uint64_t n = neg ? ld(q, w) - v : ld(q, w) + v;
-    st(q, w, n);
+    uint64_t n;
+    if (at) {
+        n = atomic_add(q, w, neg ? (uint64_t)0 - v : v); /* under the shared side: other such ops run alongside */
+    } else {
+        n = neg ? ld(q, w) - v : ld(q, w) + v;
+        st(q, w, n);
+    }
     bump(a->s);
     op_leave(a->s, h);
     return PyLong_FromLongLong(sign(n, w));
