@@ -1051,6 +1051,120 @@ slow:
     return slow(a, "write", args, nargs, kw);
 }
 
+/* rlock()/wlock() return a small object for `with`, whose __enter__/__exit__ are C calls: once the lock is
+ * taken, no Python code runs until the with-block is entered, so an asynchronous exception (a
+ * KeyboardInterrupt, an alarm handler raising) cannot leave a hold behind. If one lands between wlock()'s
+ * return and the with-block, the object is dropped unentered while that exception unwinds: the hold goes. */
+typedef struct {
+    PyObject_HEAD
+    AreaObject *a;
+    int entered; /* __enter__ ran (or the hold is not this object's to drop) */
+} HeldObject;
+
+static void H_dealloc(HeldObject *h)
+{
+    if (!h->entered && PyErr_Occurred() && !h->a->closed && h->a->s)
+        Py_XDECREF(S_end(h->a->s, NULL));
+    Py_DECREF(h->a);
+    PyObject_Free(h);
+}
+
+static PyObject *H_enter(HeldObject *h, PyObject *unused)
+{
+    h->entered = 1;
+    Py_INCREF(h->a);
+    return (PyObject *)h->a;
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
+
+static PyObject *H_exit(HeldObject *h, PyObject *args)
+{
+    h->entered = 1;
+    PyObject *r = A_unlock(h->a, NULL, 0, NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef H_methods[] = {
+    {"__enter__", (PyCFunction)H_enter, METH_NOARGS, "the area"},
+    {"__exit__", (PyCFunction)H_exit, METH_VARARGS, "unlock()"},
+    {NULL}};
+
+static PyTypeObject HeldType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Held",
+    .tp_basicsize = sizeof(HeldObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "what rlock() and wlock() return: `with area.wlock():` unlocks on exit",
+    .tp_dealloc = (destructor)H_dealloc,
+    .tp_methods = H_methods,
+};
+
+static PyObject *A_lock(AreaObject *a, int write, const char *name)
+{
+    if (a->closed || !a->s)
+        return slow(a, name, NULL, 0, NULL);
+    HeldObject *h = PyObject_New(HeldObject, &HeldType); /* made first: nothing may fail once the lock is held */
+    if (!h)
+        return NULL;
+    Py_INCREF(a);
+    h->a = a;
+    h->entered = 1;
+    a->busy++;
+    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
+    a->busy--;
+    if (!r) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    Py_DECREF(r);
+    if (a->closed) {
+        /* closed by another thread while this one waited: a hold on a closed area could never be let go */
+        Py_XDECREF(S_end(a->s, NULL));
+        area_let_go(a);
+        Py_DECREF(h);
+        return slow(a, name, NULL, 0, NULL);
+    }
+    /* a signal that came while this thread waited: its handler runs here, and if it raises, the hold goes */
+    if (PyErr_CheckSignals()) {
+        Py_XDECREF(S_end(a->s, NULL));
+        Py_DECREF(h);
+        return NULL;
+    }
+    h->entered = 0;
+    return (PyObject *)h;
+}
+
+/* rlock/wlock/unlock take no arguments: any given go to the core's method, for its TypeError */
+static PyObject *A_rlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs || kw)
+        return slow(a, "rlock", args, nargs, kw);
+    return A_lock(a, 0, "rlock");
+}
+
+static PyObject *A_wlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs || kw)
+        return slow(a, "wlock", args, nargs, kw);
+    return A_lock(a, 1, "wlock");
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs || kw || a->closed || !a->s)
+        return slow(a, "unlock", args, nargs, kw);
+    PyObject *r = S_end(a->s, NULL);
+    if (r == Py_True) {
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    Py_XDECREF(r);
+    return slow(a, "unlock", NULL, 0, NULL); /* holds nothing: the core raises its error */
+}
+
 static PyObject *A_detach(AreaObject *a, PyObject *unused)
 {
     a->closed = 1;
@@ -1102,6 +1216,9 @@ static PyMethodDef A_methods[] = {
     ROW(8) ROW(16) ROW(32) ROW(64)
     {"read", FC A_read, FAST, NULL},
     {"write", FC A_write, FAST, NULL},
+    {"rlock", FC A_rlock, FAST, NULL},
+    {"wlock", FC A_wlock, FAST, NULL},
+    {"unlock", FC A_unlock, FAST, NULL},
     {"_attach", (PyCFunction)A_attach, METH_VARARGS, "_attach(buffer, sync): the memory and lock the ops use"},
     {"_detach", (PyCFunction)A_detach, METH_NOARGS, "closed: let go of the buffer and the Sync"},
     {NULL}};
@@ -1240,7 +1357,8 @@ static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
 
 PyMODINIT_FUNC PyInit__fast(void)
 {
-    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0)
+    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0 ||
+        PyType_Ready(&HeldType) < 0)
         return NULL;
     PyObject *core = PyImport_ImportModule("sharedarea.area");
     if (!core)
