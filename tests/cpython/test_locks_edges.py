@@ -201,3 +201,43 @@ def test_a_sigint_storm_leaves_no_hold(tmp):
     other = spawn('file=%s' % p, 'try-write')  # and another process gets the lock at once
     assert other.stdout.readline().strip() == 'trying'
     assert finish(other, 10)[0] == 0
+
+
+# -- wait(freq) where a futex wakes the waiter: a tiny freq must not spin ------------------------------
+
+def test_an_idle_wait_with_a_tiny_freq_does_not_spin():
+    a = area('pages=1')
+    t0 = time.thread_time()
+    assert a.wait(1e-6, 1.0) is False  # nobody updates: it sleeps a second
+    cpu = time.thread_time() - t0
+    a.close()
+    assert cpu < 0.1, 'an idle wait(freq=1e-6) used %.2f s of CPU in 1 s' % cpu
+
+
+# -- fault 4: waiters counted in and out, so updates from other processes always wake them ------------
+
+def test_waits_under_many_updaters_never_sleep_a_whole_freq(tmp):
+    # 3 updater processes, updating as fast as they go; this process waits again and again with a long
+    # freq: every wait must end on the next update, never by sleeping a whole freq (a lost wake-up)
+    p = make_file(tmp)
+    a = area('file=%s' % p)
+    workers = [spawn('file=%s' % p, 'count', 400000) for _ in range(3)]
+    slow = 0
+    waits = 0
+    start = time.monotonic()
+    while a.updates < 1000 and time.monotonic() - start < 30:
+        time.sleep(0.01)  # until the updaters run
+    end = time.monotonic() + 3
+    try:
+        while time.monotonic() < end and any(w.poll() is None for w in workers):
+            t = time.monotonic()
+            a.wait(2000, 3)
+            if time.monotonic() - t > 1.0:
+                slow += 1
+            waits += 1
+    finally:
+        for w in workers:
+            w.kill()
+            w.communicate()
+    a.close()
+    assert waits > 100 and slow == 0, '%d of %d waits slept a whole freq' % (slow, waits)
