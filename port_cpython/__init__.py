@@ -15,7 +15,8 @@ from .sync import FAST, _SyncClass, _fast  # noqa: F401 (FAST: which path is in 
 
 PAGE_SIZE = mmap.PAGESIZE
 _HOT =  ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
-        'dec8 dec16 dec32 dec64').split()  # (rlock, wlock and unlock: the Python methods, over the compiled Sync)
+        'dec8 dec16 dec32 dec64').split()
+_LOCKS = ('rlock', 'wlock', 'unlock')  # compiled too (their bookkeeping must not be cut by a signal), no function form
 
 
 def new_lock():
@@ -48,7 +49,7 @@ def _text_signature(name, f):
 
 
 if _fast:
-    for _name in _HOT:
+    for _name in _HOT + list(_LOCKS):
         _f = getattr(SharedArea, _name)
         _fast.document(_name, _text_signature(_name, _f) + _f.__doc__)
 
