@@ -18,7 +18,7 @@ def _at_exit():
     # a program that ends without close() still removes the companions it was the last user of
     for s in list(_BY_KEY.values()):
         try:
-            _leave(s.fd, s.path)
+            _leave(s.lfd, s.path)
         except OSError:
             pass
 
