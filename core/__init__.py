@@ -62,10 +62,14 @@ def add(spec):
         return _register(mem)
 
 
+# the port's subclass with compiled hot methods, where it has one (same behaviour, same errors)
+_Area = getattr(_port, 'FastArea', None) or SharedArea
+
+
 def _register(mem):
     # the next id for that memory; the caller holds _registry
     i = len(_areas)
-    _areas.append(SharedArea(i, mem, getattr(_port, 'fast_methods', None)))
+    _areas.append(_Area(i, mem))
     return i
 
 

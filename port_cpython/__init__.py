@@ -7,29 +7,65 @@ import os
 import stat
 import threading
 
-from ..area import SharedAreaError
+from ..area import SharedArea, SharedAreaError
 from . import safefile
 from .companion import _anon_sync, _file_sync, companion  # noqa: F401 (companion: for tools)
 from .sync import FAST, _fast  # noqa: F401 (FAST: which path is in use)
 
 PAGE_SIZE = mmap.PAGESIZE
-new_lock = threading.Lock
 _HOT =  ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
         'dec8 dec16 dec32 dec64').split()  # (rlock, wlock and unlock: the Python methods, over the compiled Sync)
 
-_BY_ID = []  # id -> compiled Area, for the compiled sharedarea_<op>(id, ...) functions
+
+def new_lock():
+    # the registry's lock; a child forked while another thread held it (inside add()) gets it free
+    lock = threading.Lock()
+    os.register_at_fork(after_in_child=lock._at_fork_reinit)
+    return lock
 
 
 def fast_functions(g):
     # called by the core with its namespace: swap its sharedarea_<op> functions (and their aliases) for
-    # compiled ones that fall back to them for anything but a compiled area's id
+    # compiled ones that look the id up in the core's registry and fall back to them for anything unusual
     if not _fast:
         return
-    ops = dict((id(g['sharedarea_' + op]), op) for op in _HOT if 'sharedarea_' + op in g and 'lock' not in op)
+    ops = dict((id(g['sharedarea_' + op]), op) for op in _HOT if 'sharedarea_' + op in g)
     for name, f in list(g.items()):
         op = ops.get(id(f)) if name.startswith('sharedarea_') else None
         if op:
-            g[name] = _fast.function(name, op, _BY_ID, f)
+            g[name] = _fast.function(name, op, g['_areas'], f)
+
+
+def _text_signature(name, f):
+    # "inc64($self, pos, amount=1)\n--\n\n": what help() shows for a compiled method
+    code = f.__code__
+    names = code.co_varnames[1:code.co_argcount]
+    defaults = f.__defaults__ or ()
+    first = len(names) - len(defaults)
+    args = ['$self'] + [n if i < first else '%s=%r' % (n, defaults[i - first]) for i, n in enumerate(names)]
+    return '%s(%s)\n--\n\n' % (name, ', '.join(args))
+
+
+if _fast:
+    for _name in _HOT:
+        _f = getattr(SharedArea, _name)
+        _fast.document(_name, _text_signature(_name, _f) + _f.__doc__)
+
+    class FastArea(_fast.Area, SharedArea):
+        """Memory shared between threads, processes and interrupt handlers, with atomic ops, locks and waits."""
+
+        # the compiled base comes first, so area.inc64 is its method; anything unusual goes to SharedArea's
+
+        def __init__(self, id, memory):
+            SharedArea.__init__(self, id, memory)
+            self._attach(memory.buf, memory.sync.c)
+
+        def close(self):
+            """Releases the area: waiters in this process get SharedAreaError, holds are dropped. Twice is fine."""
+            self._detach()  # the compiled ops let go of the buffer (a thread asleep in the lock: when it wakes)
+            SharedArea.close(self)
+
+
 class Memory:
     # an area's bytes (buf, a memoryview of exactly size bytes), its sync, and what to let go at close()
     def __init__(self, buf, sync, kind, obj=None, mm=None):
@@ -39,30 +75,14 @@ class Memory:
         self.kind = kind
         self.obj = obj
         self._mm = mm
-        self._fast = None  # the compiled area, made by fast_methods()
 
     def close(self):
-        if self._fast is not None:
-            self._fast.close()  # lets go of the buffer, so the mapping can be closed below
         try:
             self.buf.release()
             if self._mm is not None:
                 self._mm.close()
         except BufferError:
             pass  # someone still holds a memoryview of it: the mapping goes with the last view
-
-
-def fast_methods(area):
-    # the compiled versions of the hot ops, bound on the new area by the core (None: pure path)
-    c = getattr(area._sync, 'c', None)
-    if c is None:
-        return None
-    mem = area._mem
-    mem._fast = f = _fast.Area(mem.buf, c, area)
-    while len(_BY_ID) <= area.id:
-        _BY_ID.append(None)
-    _BY_ID[area.id] = f
-    return dict((name, getattr(f, name)) for name in _HOT)
 
 
 def anonymous(size):

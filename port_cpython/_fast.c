@@ -702,23 +702,23 @@ static void after_fork_child(void)
 
 /* ------------------------------------------------------------------ the area's hot ops */
 
+/* The base class of the port's SharedArea: the port's subclass lists it before the core's SharedArea, so
+ * `area.inc64` finds these methods first (a plain method call, no per-instance binding). Attached to the
+ * area's buffer and Sync by _attach(), let go by _detach() at close. */
 typedef struct {
     PyObject_HEAD
     Py_buffer buf;
-    int has_buf, closed, busy;
+    int has_buf, closed, busy; /* busy: threads of this area asleep in the lock (they still use buf and s) */
     char *p;
     Py_ssize_t size;
     SyncObject *s;
-    PyObject *area; /* the SharedArea, whose pure-Python methods handle every unusual call */
 } AreaObject;
+
+static PyObject *CoreArea; /* the core's SharedArea, whose methods handle every unusual call */
 
 static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (!a->area) {
-        PyErr_SetString(SharedAreaError, "sharedarea is closed");
-        return NULL;
-    }
-    PyObject *f = PyObject_GetAttrString((PyObject *)Py_TYPE(a->area), name);
+    PyObject *f = PyObject_GetAttrString(CoreArea, name);
     if (!f)
         return NULL;
     Py_ssize_t nkw = kw ? PyTuple_GET_SIZE(kw) : 0;
@@ -730,7 +730,7 @@ static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py
             return PyErr_NoMemory();
         }
     }
-    v[0] = a->area;
+    v[0] = (PyObject *)a;
     for (Py_ssize_t i = 0; i < nargs + nkw; i++)
         v[i + 1] = args[i];
     PyObject *r = PyObject_Vectorcall(f, v, nargs + 1, kw);
@@ -740,24 +740,29 @@ static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py
     return r;
 }
 
-static void area_drop_buffer(AreaObject *a)
+/* a closed area lets go of its buffer and Sync once no thread sleeps in its lock: it keeps no fd, no mapping */
+static void area_let_go(AreaObject *a)
 {
-    if (a->has_buf && !a->busy) {
+    if (!a->closed || a->busy)
+        return;
+    if (a->has_buf) {
         a->has_buf = 0;
         PyBuffer_Release(&a->buf);
     }
+    Py_CLEAR(a->s);
 }
 
-/* lock around an op; after a wait the area may have been closed by another thread: then give up */
+/* lock around an op; after a wait the area may have been closed by another thread: then give up (-2) */
 static inline int enter(AreaObject *a, int write)
 {
     a->busy++;
     int h = op_enter(a->s, write);
     a->busy--;
-    if (h >= 0 && a->closed) {
-        op_leave(a->s, h);
-        area_drop_buffer(a);
-        return -2;
+    if (a->closed) {
+        if (h >= 0)
+            op_leave(a->s, h);
+        area_let_go(a);
+        return h >= 0 ? -2 : h;
     }
     return h;
 }
@@ -989,105 +994,44 @@ slow:
     return slow(a, "write", args, nargs, kw);
 }
 
-/* rlock()/wlock() return the SharedArea, for `with area.wlock():` */
-static PyObject *A_lock(AreaObject *a, int write, const char *name)
-{
-    if (a->closed || !a->area)
-        return slow(a, name, NULL, 0, NULL);
-    a->busy++;
-    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
-    a->busy--;
-    if (!r)
-        return NULL;
-    Py_DECREF(r);
-    if (a->closed) {
-        /* closed by another thread while this one waited: a hold on a closed area could never be let go
-         * (unlock() refuses closed areas), and other processes would wait for it forever */
-        Py_XDECREF(S_end(a->s, NULL));
-        area_drop_buffer(a);
-        return slow(a, name, NULL, 0, NULL);
-    }
-    Py_INCREF(a->area);
-    return a->area;
-}
-
-/* rlock/wlock/unlock take no arguments: any given go to the pure method, for its TypeError */
-static PyObject *A_rlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
-{
-    if (nargs || kw)
-        return slow(a, "rlock", args, nargs, kw);
-    return A_lock(a, 0, "rlock");
-}
-
-static PyObject *A_wlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
-{
-    if (nargs || kw)
-        return slow(a, "wlock", args, nargs, kw);
-    return A_lock(a, 1, "wlock");
-}
-
-static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
-{
-    if (nargs || kw || a->closed)
-        return slow(a, "unlock", args, nargs, kw);
-    PyObject *r = S_end(a->s, NULL);
-    if (r == Py_True) {
-        Py_DECREF(r);
-        Py_RETURN_NONE;
-    }
-    Py_XDECREF(r);
-    return slow(a, "unlock", NULL, 0, NULL); /* holds nothing: the core raises its error */
-}
-
-static PyObject *A_close(AreaObject *a, PyObject *unused)
+static PyObject *A_detach(AreaObject *a, PyObject *unused)
 {
     a->closed = 1;
-    area_drop_buffer(a);
+    area_let_go(a);
     Py_RETURN_NONE;
 }
 
-static int A_init(AreaObject *a, PyObject *args, PyObject *kw)
+static PyObject *A_attach(AreaObject *a, PyObject *args)
 {
-    PyObject *buf, *area;
+    PyObject *buf;
     SyncObject *s;
-    if (!PyArg_ParseTuple(args, "OO!O", &buf, &SyncType, &s, &area))
-        return -1;
-    if (a->has_buf || a->s) {
-        PyErr_SetString(PyExc_TypeError, "Area is already set up");
-        return -1;
+    if (!PyArg_ParseTuple(args, "OO!", &buf, &SyncType, &s))
+        return NULL;
+    if (a->has_buf || a->s || a->closed) {
+        PyErr_SetString(PyExc_TypeError, "the area is already attached");
+        return NULL;
     }
     if (PyObject_GetBuffer(buf, &a->buf, PyBUF_WRITABLE) < 0)
-        return -1;
+        return NULL;
     a->has_buf = 1;
     a->p = a->buf.buf;
     a->size = a->buf.len;
     Py_INCREF(s);
     a->s = s;
-    Py_INCREF(area);
-    a->area = area;
-    return 0;
+    Py_RETURN_NONE;
 }
 
 static int A_traverse(AreaObject *a, visitproc visit, void *arg)
 {
-    Py_VISIT(a->area);
-    Py_VISIT(a->s);
-    return 0;
-}
-
-static int A_clear(AreaObject *a)
-{
-    Py_CLEAR(a->area);
-    return 0;
+    return 0; /* holds no Python object that could be in a cycle (the subclass visits its own dict and type) */
 }
 
 static void A_dealloc(AreaObject *a)
 {
     PyObject_GC_UnTrack(a);
-    A_clear(a);
+    a->closed = 1;
     a->busy = 0;
-    area_drop_buffer(a);
-    Py_CLEAR(a->s);
+    area_let_go(a);
     Py_TYPE(a)->tp_free((PyObject *)a);
 }
 
@@ -1101,22 +1045,18 @@ static PyMethodDef A_methods[] = {
     ROW(8) ROW(16) ROW(32) ROW(64)
     {"read", FC A_read, FAST, NULL},
     {"write", FC A_write, FAST, NULL},
-    {"rlock", FC A_rlock, FAST, NULL},
-    {"wlock", FC A_wlock, FAST, NULL},
-    {"unlock", FC A_unlock, FAST, NULL},
-    {"close", (PyCFunction)A_close, METH_NOARGS, "stop using the area's memory"},
+    {"_attach", (PyCFunction)A_attach, METH_VARARGS, "_attach(buffer, sync): the memory and lock the ops use"},
+    {"_detach", (PyCFunction)A_detach, METH_NOARGS, "closed: let go of the buffer and the Sync"},
     {NULL}};
 
 static PyTypeObject AreaType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Area",
     .tp_basicsize = sizeof(AreaObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Area(buffer, sync, sharedarea): compiled read/write/readN/writeN/incN/decN for one area",
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "compiled read/write/readN/writeN/incN/decN, the base the port's SharedArea puts first",
     .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)A_init,
     .tp_dealloc = (destructor)A_dealloc,
     .tp_traverse = (traverseproc)A_traverse,
-    .tp_clear = (inquiry)A_clear,
     .tp_methods = A_methods,
 };
 
@@ -1148,13 +1088,18 @@ static PyTypeObject FnType = {
 
 static PyObject *F_call(FnObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    /* keywords go to the core's function, which takes none (and says so) */
+    /* keywords go to the core's function (it knows uWSGI's len=) */
     if (nargs >= 1 && !kw && PyLong_CheckExact(args[0])) {
         Py_ssize_t id = PyLong_AsSsize_t(args[0]);
         if (id >= 0 && id < PyList_GET_SIZE(f->areas)) {
             PyObject *a = PyList_GET_ITEM(f->areas, id);
-            if (Py_TYPE(a) == &AreaType && !((AreaObject *)a)->closed)
-                return f->fn((AreaObject *)a, args + 1, nargs - 1, kw);
+            if (PyObject_TypeCheck(a, &AreaType) && !((AreaObject *)a)->closed) {
+                /* the op may sleep without the GIL while configure() drops the list's reference */
+                Py_INCREF(a);
+                PyObject *r = f->fn((AreaObject *)a, args + 1, nargs - 1, kw);
+                Py_DECREF(a);
+                return r;
+            }
         }
         PyErr_Clear();
     }
@@ -1206,9 +1151,31 @@ static PyObject *M_function(PyObject *mod, PyObject *args)
     return NULL;
 }
 
+/* document(name, doc): the docstring (with its text signature) of the compiled method name, so that
+ * help(area.inc64) shows the core's docstring; the text is kept for the life of the process */
+static PyObject *M_document(PyObject *mod, PyObject *args)
+{
+    const char *name, *doc;
+    if (!PyArg_ParseTuple(args, "ss", &name, &doc))
+        return NULL;
+    for (PyMethodDef *d = A_methods; d->ml_name; d++) {
+        if (strcmp(d->ml_name, name))
+            continue;
+        char *text = PyMem_RawMalloc(strlen(doc) + 1);
+        if (!text)
+            return PyErr_NoMemory();
+        strcpy(text, doc);
+        d->ml_doc = text;
+        Py_RETURN_NONE;
+    }
+    PyErr_Format(PyExc_ValueError, "no compiled method %s", name);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"function", M_function, METH_VARARGS, "function(name, op, areas, fallback): a compiled sharedarea_<op>"},
     {"reset", M_reset, METH_O, "reset(meta): a companion taken over alone loses its lock state, keeps its updates"},
+    {"document", M_document, METH_VARARGS, "document(name, doc): the docstring of a compiled method"},
     {NULL}};
 
 static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
@@ -1222,8 +1189,9 @@ PyMODINIT_FUNC PyInit__fast(void)
     if (!core)
         return NULL;
     SharedAreaError = PyObject_GetAttrString(core, "SharedAreaError");
+    CoreArea = PyObject_GetAttrString(core, "SharedArea");
     Py_DECREF(core);
-    if (!SharedAreaError)
+    if (!SharedAreaError || !CoreArea)
         return NULL;
     PyObject *m = PyModule_Create(&fastmodule);
     if (!m)

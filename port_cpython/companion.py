@@ -11,7 +11,7 @@ import tempfile
 
 from ..area import SharedAreaError
 from . import safefile
-from .sync import _BY_KEY, _META, _SyncClass, _Unlinked, _leave
+from .sync import _BY_KEY, _META, _TABLE, _SyncClass, _Unlinked, _leave
 
 
 def _at_exit():
@@ -130,6 +130,12 @@ def _open_companion(dfd, dst, path, st, what):
 
 
 def _file_sync(st, what='the file'):
+    # one companion handle per file in a process, even when threads add() the same file at once
+    with _TABLE:
+        return _file_sync_locked(st, what)
+
+
+def _file_sync_locked(st, what):
     # the companion of a mapped file: named by the file's identity, so every process finds the same one;
     # it holds only a counter and lock state, so one left by a crash is harmless once it is trusted
     key = (st.st_dev, st.st_ino)

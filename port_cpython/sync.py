@@ -14,6 +14,7 @@ from ..area import SharedAreaError
 
 _ident = threading.get_ident
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
+_TABLE = threading.Lock()  # guards _BY_KEY and the refs of its syncs: threads add() and close() one file at once
 _META = 4096  # the companion; the pure path's: u64 update counter at 0, u32 waiters at 12 (docs/ports.md)
 _WAITERS = 12  # wait() calls counted in and out (under the byte-3 lock), so an update never clears a mark
 # Open-file-description locks on the companion: byte 0 the pure path's lock between processes, byte 1
@@ -328,12 +329,13 @@ class _Sync:
     def close(self):
         while self.unlock():
             pass  # what this thread still holds is let go, so nothing stays locked
-        self.refs -= 1
-        if self.refs:
-            return
+        with _TABLE:
+            self.refs -= 1
+            if self.refs:
+                return
+            if self.key is not None:
+                _BY_KEY.pop(self.key, None)
         _SYNCS.discard(self)
-        if self.key is not None:
-            _BY_KEY.pop(self.key, None)
         self._forget()
         self._w = None
         try:

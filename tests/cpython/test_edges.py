@@ -1,0 +1,132 @@
+# CPython-only tests of the port's edges: the function form while its area is replaced, fds and mappings
+# after close, add() racing add() and fork(), and the errors of specs the machine cannot map. Both paths
+# (make test-pure runs this file with SHAREDAREA_PURE=1).
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+import sharedarea
+from sharedarea import SharedAreaError
+from sa_proc import join
+
+PURE = os.environ.get('SHAREDAREA_PURE', '') not in ('', '0')
+
+
+def new(spec='pages=1'):
+    return sharedarea.get(sharedarea.add(spec))
+
+
+def run(code, timeout=60):
+    # code in a fresh interpreter (same SHAREDAREA_PURE); its exit code and output
+    r = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    return r.returncode, r.stdout.decode(errors='replace')
+
+
+# -- fault 1: the compiled function form sleeping on the lock while configure() replaces its area -----
+
+def test_function_form_survives_configure_and_gc_while_it_waits():
+    code, out = run('''
+        import gc, threading, time
+        import sharedarea, sharedarea.uwsgi as u
+        u.configure(['pages=1'])
+        sharedarea.get(0).wlock()
+        got = []
+        def sleeper():
+            try:
+                got.append(sharedarea.sharedarea_inc64(0, 0))
+            except sharedarea.SharedAreaError as e:
+                got.append('closed')
+        t = threading.Thread(target=sleeper)
+        t.start()
+        time.sleep(0.3)  # the sleeper waits for the lock, without the GIL
+        u.configure(['pages=1'])  # closes area 0 (its lock goes too) and makes a new area 0
+        gc.collect()
+        t.join(10)
+        gc.collect()
+        print(got, sharedarea.sharedarea_inc64(0, 0, 5), sharedarea.sharedarea_read64(0, 0))
+    ''')
+    assert code == 0, (code, out)
+    assert out.split() == ["['closed']", '5', '5'], out
+
+
+# -- fault 6: a closed area keeps no fd and no mapping ------------------------------------------------
+
+def test_add_and_close_ten_thousand_times_under_a_low_fd_limit(tmp_path):
+    code, out = run('''
+        import os, resource, sys
+        import sharedarea
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        def fds():
+            return len(os.listdir('/proc/self/fd'))
+        def maps():
+            with open('/proc/self/maps') as f:
+                return len(f.read().splitlines())
+        path = sys.argv[1]
+        for spec, n in (('pages=1', 10000), ('size=100', 2000), ('file=%s,size=4096' % path, 2000)):
+            sharedarea.close(sharedarea.add(spec))
+            f0, m0 = fds(), maps()
+            for i in range(n):
+                a = sharedarea.get(sharedarea.add(spec))
+                a.inc64(0)
+                a.close()
+            print(spec.split('=')[0], fds() - f0, maps() - m0 < 20)  # a few for the heap of the records
+    '''.replace("sys.argv[1]", repr(str(tmp_path / 'area'))))
+    assert code == 0, out
+    assert out.split() == ['pages', '0', 'True', 'size', '0', 'True', 'file', '0', 'True'], out
+
+
+# -- fault 9: two threads add() the same file at once ----------------------------------------------------
+
+def test_two_threads_adding_one_file_share_one_companion(tmp_path):
+    for k in range(30):
+        path = str(tmp_path / ('area%d' % k))
+        with open(path, 'wb') as f:
+            f.write(bytes(64))
+        go = threading.Barrier(2)
+        got = []
+
+        def adder():
+            go.wait()
+            got.append(new('file=%s' % path))
+        ts = [threading.Thread(target=adder) for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        a, b = got
+        assert a._sync is b._sync, 'round %d: two companion handles for one file' % k
+        a.close()
+        b.close()
+
+
+# -- fault 11: fork() while another thread is inside add() ----------------------------------------------
+
+def test_fork_while_another_thread_holds_the_registry():
+    inside, leave = threading.Event(), threading.Event()
+
+    def in_add():
+        with sharedarea._registry:  # where add() is when it registers
+            inside.set()
+            leave.wait(30)
+    t = threading.Thread(target=in_add)
+    t.start()
+    inside.wait(10)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                new().inc64(0)
+                code = 0
+            finally:
+                os._exit(code)
+        assert join(pid, 20) == 0
+    finally:
+        leave.set()
+        t.join()
