@@ -9,8 +9,10 @@ if sys.implementation.name == 'micropython':
 else:
     from . import port_cpython as _port
 
-__version__ = '0.2.0'
+__version__ = '0.2.0'  # the same as pyproject.toml and package.json (tests/cpython/test_package.py checks)
 PAGE_SIZE = _port.PAGE_SIZE
+if sys.implementation.name != 'micropython':
+    SharedAreaError.__module__ = __name__  # tracebacks and repr() say sharedarea.SharedAreaError
 
 _areas = []  # id -> SharedArea (a closed one stays as a small record, so ids are never reused by add())
 _lock = _port.new_lock()  # guards _areas; None where the port has no threads
@@ -133,3 +135,10 @@ def _functions(g):
 
 
 _functions(globals())
+
+
+def __getattr__(name):  # the web half loads on first use: sharedarea.ws, websocket_send_*_from_sharedarea
+    if name == 'ws' or name.startswith('websocket_send'):
+        ws = __import__(__name__ + '.ws').ws  # (not `from . import ws`: that asks this function again)
+        return ws if name == 'ws' else getattr(ws, name)
+    raise AttributeError('module sharedarea has no attribute %r' % name)

@@ -355,8 +355,7 @@ class SharedArea:
             return
         self._buf = None
         self._sync.close()
-        self._mem.close()
-        self._mem = self._sync = None  # a closed area is a small record: its id and size
+        self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
 
     def __enter__(self):
         return self

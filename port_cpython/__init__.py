@@ -9,7 +9,7 @@ import threading
 
 from ..area import SharedArea, SharedAreaError
 from . import safefile
-from .companion import _anon_sync, _file_sync, companion  # noqa: F401 (companion: for tools)
+from .companion import _anon_sync, _file_sync, companion, companion_dir  # noqa: F401 (the last two: for tools)
 from .sync import FAST, _fast  # noqa: F401 (FAST: which path is in use)
 
 PAGE_SIZE = mmap.PAGESIZE

@@ -38,7 +38,7 @@ def _anon_sync():
     return _SyncClass(fd)
 
 
-def _companion_dir():
+def companion_dir():
     return '/dev/shm' if os.path.isdir('/dev/shm') else tempfile.gettempdir()
 
 
@@ -48,7 +48,7 @@ def companion(path):
         st = os.fstat(path) if isinstance(path, int) else os.stat(path)
     except OSError:
         return None
-    return '%s/sharedarea-%x-%x' % (_companion_dir(), st.st_dev, st.st_ino)
+    return '%s/sharedarea-%x-%x' % (companion_dir(), st.st_dev, st.st_ino)
 
 
 def _allowed(st):
@@ -143,7 +143,7 @@ def _file_sync_locked(st, what):
     if s is not None:
         s.refs += 1
         return s
-    name = '%s/sharedarea-%x-%x' % (_companion_dir(), key[0], key[1])
+    name = '%s/sharedarea-%x-%x' % (companion_dir(), key[0], key[1])
     dfd, dst = safefile.open_dir(name, what)
     try:
         if safefile.open_to_all(dst) and not dst.st_mode & stat.S_ISVTX:

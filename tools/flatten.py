@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # micro:bit, which has no _thread and no sys.modules; importing it there raises ImportError)
 NAMES = {'area': 'area', 'errors': 'errors', 'ints': 'ints', 'locks': 'locks', 'extra': 'extra', 'spec': 'spec',
          'names': 'names', 'port_micropython': 'port', 'one': 'one', 'fixed': 'fixed',
-         'port_cpython': None, 'threads': None, 'uwsgi': None, 'full': None}
+         'port_cpython': None, 'threads': None, 'uwsgi': None, 'full': None, 'aio': None, 'ws': None}
 # what the flat sharedarea loads at import, in that order (then its own part, init)
 AT_IMPORT = ('area', 'port')
 # (source relative to ROOT, its part name, the part name of its package for "from . import x")
@@ -148,13 +148,15 @@ def _imp(m, pkg, shared=False):
 
 
 # tests whose value on the micro:bit is known: their if-statements keep only the branch it takes
-KNOWN = {"sys.implementation.name == 'micropython'": True, 'not _port.TINY': False,
+KNOWN = {"sys.implementation.name == 'micropython'": True, "sys.implementation.name != 'micropython'": False,
+         'not _port.TINY': False,
          "hasattr(_port, 'on_load')": True,
          # write() of another buffer type: extra's _flat gives it back as it is where there is no memoryview
          'type(data) is not bytes and type(data) is not bytearray': False}
 # values known on the micro:bit, put in place of the expression assigned (the flat build is its build);
 # and attributes known there: every area goes byte by byte (TINY), so the slice and struct paths go
 VALUES = {'TINY': True}
+LEFT_OUT = ('__version__',)  # package metadata: one more global grows the module's dict, heap the board lacks
 ATTRS = {'_ix': True, 'REGISTRY_LOCK': None, 'bind': None}  # (and no threads, no compiled ops)
 # tables of messages (a dict of strings at module level, looked up as NAME[key]): on the board they stay
 # in a data file sa_FILE, a line "key<tab>message" each, and NAME becomes a function that reads the one
@@ -201,6 +203,8 @@ class _Known(ast.NodeTransformer):
             return ast.parse(_READER % (t.id, TABLES[t.id])).body[0]
         if len(node.targets) == 1 and isinstance(t, ast.Name) and t.id in VALUES:
             node.value = ast.Constant(VALUES[t.id])
+        if len(node.targets) == 1 and isinstance(t, ast.Name) and t.id in LEFT_OUT:
+            return None
         return node
 
     def visit_Name(self, node):

@@ -28,12 +28,16 @@ class BoardError(Exception):
     pass
 
 
+class ToolsMissing(BoardError):
+    pass  # QEMU or the firmware is not installed: the runners skip the micro:bit, with this message
+
+
 def check_tools():
     # a clear error for each missing piece, naming the package that provides it
     if not shutil.which('qemu-system-arm'):
-        raise BoardError('qemu-system-arm is missing (Debian: apt-get install qemu-system-arm)')
+        raise ToolsMissing('qemu-system-arm is missing (Debian: apt-get install qemu-system-arm)')
     if not os.path.exists(FIRMWARE):
-        raise BoardError('the micro:bit firmware %s is missing (Debian: apt-get install '
+        raise ToolsMissing('the micro:bit firmware %s is missing (Debian: apt-get install '
                          'firmware-microbit-micropython)' % FIRMWARE)
     try:
         import mpremote.transport_serial  # noqa: F401
@@ -294,7 +298,8 @@ UTIL = (('SkipTest', "class SkipTest(Exception):\n pass\n"), ('skip', "def skip(
         ('address_of', "def address_of(b):\n from machine import mem32\n return mem32[id(b)+12]\n"),
         ('sleep_ms', "from utime import sleep_ms\n"), ('ticks_ms', "from utime import ticks_ms\n"))
 # imports of what the micro:bit cannot have, and why (the test is skipped with this reason)
-MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this firmware does not have'}
+MISSING = {'sharedarea.uwsgi': 'the uWSGI drop-in needs sys.modules, which this firmware does not have',
+           'asyncio': 'await area.changed() needs asyncio and async/await, which this firmware (1.9.2) has not'}
 # tests that need what this firmware does not do, and why
 CANNOT = {'test_small_int_ops_allocate_nothing': 'micropython.heap_lock on this firmware (1.9.2) hangs the board '
                                                  'at an allocation instead of raising MemoryError'}

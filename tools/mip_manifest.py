@@ -1,5 +1,6 @@
 # Writes package.json, the manifest `mpremote mip install` reads, from the files tools/stage.py puts on a
-# board (so the two never disagree; tests/cpython/test_install.py checks it). Usage: python tools/mip_manifest.py
+# board (so the two never disagree; tests/cpython/test_install.py checks it), and examples/package.json, the
+# web half's extras: microdot from its own repository and the dashboard. Usage: python tools/mip_manifest.py
 import json
 import os
 import sys
@@ -14,6 +15,12 @@ def manifest(version):
     return {'urls': urls, 'deps': [], 'version': version}
 
 
+def web_manifest(version):
+    # (apart from the library's own, which installs from a checkout without a network)
+    urls = [['microdot/' + n, 'github:miguelgrinberg/microdot/src/microdot/' + n] for n in stage.MICRODOT]
+    return {'urls': urls + [['dashboard.py', 'dashboard.py']], 'deps': [], 'version': version}
+
+
 def version():
     for line in open(os.path.join(ROOT, 'pyproject.toml')):
         if line.startswith('version'):
@@ -21,6 +28,7 @@ def version():
 
 
 if __name__ == '__main__':
-    with open(os.path.join(ROOT, 'package.json'), 'w') as f:
-        json.dump(manifest(version()), f, indent=2)
-        f.write('\n')
+    for path, make in (('package.json', manifest), ('examples/package.json', web_manifest)):
+        with open(os.path.join(ROOT, path), 'w') as f:
+            json.dump(make(version()), f, indent=2)
+            f.write('\n')

