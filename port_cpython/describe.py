@@ -12,6 +12,7 @@
 # fcntl record locks on the companion: byte 0 the lock itself (pure-Python path), byte 1 joining and
 # removal, byte 2 a shared lock held by every process that has the area open (both paths).
 import os
+import stat
 from struct import unpack_from
 
 PROTOCOLS = {0: 'none recorded', 1: 'pure-Python (fcntl record locks)', 2: 'compiled (_fast, futex words)'}
@@ -45,13 +46,24 @@ def describe(area):
 # describe() reads the area's own mapping and /proc/locks instead, so it is safe on an open area.
 
 
+def _head(path, n):
+    # the first n bytes of a companion, b'' if it is missing or not a regular file: never through a symlink
+    # or into a FIFO another user planted at its name in /dev/shm (docs/security.md)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b''
+    try:
+        return os.pread(fd, n, 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b''
+    except OSError:
+        return b''
+    finally:
+        os.close(fd)
+
+
 def recorded_protocol(companion_path):
     """The protocol number the companion at that path records (0 if it is missing or new)."""
-    try:
-        with open(companion_path, 'rb') as f:
-            b = f.read(28)
-    except OSError:
-        return 0
+    b = _head(companion_path, 28)
     return unpack_from('<I', b, 24)[0] if len(b) == 28 else 0
 
 
@@ -65,11 +77,7 @@ def pure_needed(companion_path):
 
 def read_counter(companion_path):
     """The update counter in the companion at that path, read without joining it (None if missing)."""
-    try:
-        with open(companion_path, 'rb') as f:
-            b = f.read(8)
-    except OSError:
-        return None
+    b = _head(companion_path, 8)
     return unpack_from('<Q', b, 0)[0] if len(b) == 8 else None
 
 
