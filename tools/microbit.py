@@ -1,6 +1,6 @@
 # The emulated BBC micro:bit: Debian's MicroPython 1.9.2 firmware in QEMU (-M microbit), its UART on a pty.
-# Boots it in the background, puts the flat sharedarea build on it (tools/flatten.py), measures heap, runs
-# the portable tests one function at a time, and builds and boots the demo hex.
+# Boots it in the background, puts the micro:bit edition on it (microbit/, built by tools/microbit_build.py),
+# measures heap, runs the portable tests one function at a time, and builds and boots the demo hex.
 #
 #   python tools/microbit.py test [test files...]   the portable tests; ends "device: N passed, N failed, N skipped"
 #   python tools/microbit.py heap                   the heap table (markdown)
@@ -17,7 +17,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
-import flatten  # noqa: E402
+import microbit_build  # noqa: E402
 
 FIRMWARE = os.environ.get('MICROBIT_FIRMWARE', '/usr/share/firmware-microbit-micropython/firmware.hex')
 TESTS = os.path.join(ROOT, 'tests', 'portable')
@@ -130,8 +130,13 @@ class Repl:
             t.serial.write(code[i:i + 32])
             time.sleep(0.004)
         t.serial.write(b'\x04')
-        if t.serial.read(2) != b'OK':
-            raise BoardError('the board did not take the code')
+        got = t.serial.read(2)
+        for _ in range(3):  # on a loaded machine QEMU can answer after the 10 s read timeout: wait longer
+            if len(got) == 2:
+                break
+            got += t.serial.read(2 - len(got))
+        if got != b'OK':
+            raise BoardError('the board did not take the code (it answered %r)' % got)
         out, err = t.follow(timeout)
         return out.decode('utf-8', 'replace').replace('\r\n', '\n'), err.decode('utf-8', 'replace')
 
@@ -184,9 +189,9 @@ class Repl:
 
 
 def install(repl, extra=()):
-    # removes every file, then writes the flat build (plus extra (name, text) pairs)
+    # removes every file, then writes the edition's built files (plus extra (name, text) pairs)
     repl.ok('import os\nfor n in os.listdir():\n os.remove(n)')
-    for name, path in flatten.build():
+    for name, path in microbit_build.build():
         with open(path) as f:
             repl.put(name, f.read())
     for name, text in extra:
@@ -230,50 +235,55 @@ class Session:
 
 def _free(repl):
     # (free bytes, largest free block in bytes) after a collection; (0, 0) when the heap is too full or
-    # too cut up to run even this
+    # too cut up to run even this. Where the one statement does not compile, its lines go one by one
+    # (each is compiled in what is left).
     out, err = repl.run('import gc,micropython\ngc.collect()\nprint(gc.mem_free())\nmicropython.mem_info()')
+    if err:
+        for line in ('import gc,micropython', 'gc.collect()', 'print(gc.mem_free())', 'micropython.mem_info()'):
+            o, err = repl.run(line)
+            out = out + o if not err else ''
     m = re.search(r'max free sz: (\d+)', out)
     return (int(out.split()[0]), int(m.group(1)) * 16) if m and not err else (0, 0)
 
 
 AREA = "a=sharedarea.get(sharedarea.add(1))\n"
-IMPORTED = flatten.AT_IMPORT + ('init',)  # what `import sharedarea` runs, in that order, into one namespace
-# (what, code run first in a fresh heap, code measured): each row after a soft reset. First the import
-# module by module (flatten's loader, run at the REPL up to that module), then what a program sees: the
-# import, an area, each part loaded after them, and parts together.
+# (what, code run first in a fresh heap, code measured): each row after a soft reset. The import, an
+# area, then each part loaded after them, and parts together, with a collection after each (as the test
+# runner loads them).
 HEAP_ROWS = (
     ('boot: nothing imported', '', 'pass'),
-) + tuple(
-    ('%s sa_%s%s' % ('+' if i else 'import:', m, ' (and the loader)' if not i else ''),
-     flatten.LD + (flatten.loop(IMPORTED[:i]) if i else ''), (flatten.LD if not i else '') + flatten.loop([m]))
-    for i, m in enumerate(IMPORTED)
-) + (
-    ('`import sharedarea` (%s)' % ', '.join('sa_' + m for m in IMPORTED), '', 'import sharedarea'),
+    ('`import sharedarea` (sharedarea.py, sa_area.py)', '', 'import sharedarea'),
     ('+ add(1): one 256-byte area', 'import sharedarea', AREA),
-) + tuple(("+ load(%s)%s" % (', '.join(map(repr, ps)), ' (with fixed.py, for ptr=)' if ps == ('spec',) else ''),
-           'import sharedarea\n' + AREA,
-           ''.join('sharedarea.load(%r)\n' % p for p in ps))
-          for ps in (('ints',), ('locks',), ('extra',), ('errors',), ('spec',), ('names',), ('ints', 'locks'),
-                     ('ints', 'errors'), ('ints', 'extra'), ('locks', 'names'), ('ints', 'names'),
-                     ('ints', 'locks', 'errors'), ('ints', 'locks', 'extra')))
+) + tuple(("+ load(%s)" % ', '.join(map(repr, ps)), 'import gc, sharedarea\n' + AREA,
+           ''.join('sharedarea.load(%r)\ngc.collect()\n' % p for p in ps))
+          for ps in (('ints',), ('locks',), ('wait',), ('extra',), ('names',), ('spec',), ('ints', 'locks'),
+                     ('ints', 'wait'), ('ints', 'extra'), ('ints', 'names'), ('locks', 'wait'),
+                     ('ints', 'locks', 'wait')))
 
 
-def heap(repl):
-    # [(what, bytes it took or None, heap free after, largest free block after, error or '')]
+def heap(ses):
+    # [(what, bytes it took or None, heap free after, largest free block after, error or '')] on the
+    # session's board; a row after which the board stops answering says so, and the board restarts
     rows = []
     for what, first, code in HEAP_ROWS:
-        repl.reset()
-        out, err = repl.run(first) if first else ('', '')
-        if err:
-            rows.append((what, None, 0, 0, 'before it: ' + err.strip().splitlines()[-1]))
-            continue
-        f0, _ = _free(repl)
-        out, err = repl.run(code)
-        f1, big = _free(repl)
-        err = err.strip().splitlines()[-1] if err.strip() else '' if f1 else 'the heap is used up'
-
-        rows.append((what, None if err else f0 - f1, f1, big, err))
+        try:
+            rows.append(_heap_row(ses.repl, what, first, code))
+        except BoardError as e:
+            rows.append((what, None, 0, 0, 'the board stopped answering (%s)' % e))
+            ses.restart()
     return rows
+
+
+def _heap_row(repl, what, first, code):
+    repl.reset()
+    out, err = repl.run(first) if first else ('', '')
+    if err:
+        return what, None, 0, 0, 'before it: ' + err.strip().splitlines()[-1]
+    f0, _ = _free(repl)
+    out, err = repl.run(code)
+    f1, big = _free(repl)
+    err = err.strip().splitlines()[-1] if err.strip() else '' if f1 else 'the heap is used up'
+    return what, None if err else f0 - f1, f1, big, err
 
 
 def heap_table(rows):
@@ -329,7 +339,7 @@ def split_tests(path):
 def helpers(pre, text):
     # the helpers the test uses (of UTIL and of the module's own), in order, as sources: only those its
     # code (not its comments) names, and those they name, as each costs heap on the board
-    used, want, grew = set(), [flatten.strip(textwrap.dedent(text))], True
+    used, want, grew = set(), [microbit_build.strip(textwrap.dedent(text))], True
     every = [([n], t) for n, t in UTIL] + pre
     while grew:
         grew = False
@@ -349,19 +359,21 @@ def statements(text):
     for st in ast.parse(text).body[0].body:
         if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
             continue  # a docstring
-        out.append(flatten.strip(textwrap.dedent(''.join(lines[st.lineno - 1:st.end_lineno]))))
+        out.append(microbit_build.strip(textwrap.dedent(''.join(lines[st.lineno - 1:st.end_lineno]))))
     return out
 
 
 # the parts of the library (sharedarea.load) a test uses, by what its source says
 NEEDS = (('ints', r'(read|write|inc|dec)(8|16|32|64|%d|byte|long)'), ('locks', r'rlock|wlock|unlock|with '),
-         ('extra', r'\.(readfast|wait|update|memoryview|object)\b|sharedarea_(readfast|wait|update)'),
-         ('errors', r'str\(|\.args'), ('names', r'sharedarea_'))
+         ('wait', r'\.(wait|update)\b|sharedarea_(wait|update)'),
+         ('extra', r'\.(readfast|memoryview|object)\b|sharedarea_(readfast|memoryview|object)|repr\('),
+         ('names', r'sharedarea_'))
 PLAIN = r'\d+|(size|pages)=(\d+|%d)'  # spec strings add() takes without the part spec
 
 
 def needs(text, pre=()):
-    src = text + ''.join(t for _, t in pre if t in helpers(pre, text))
+    # (from the code, not its comments: "with a lowercase 0x" in one needs no lock)
+    src = microbit_build.strip(textwrap.dedent(text + ''.join(t for _, t in pre if t in helpers(pre, text))))
     specs = re.findall(r"add\('([^']*)'|'((?:pages|size|file|fd|ptr|offset)=[^']*)'", src)
     spec = 'SPECS' in src or any(not re.fullmatch(PLAIN, a or b) for a, b in specs)
     return [p for p, pat in NEEDS if re.search(pat, src)] + (['spec'] if spec else [])
@@ -374,14 +386,14 @@ def run_test(repl, imports, pre, name, text):
     # else again, in a fresh heap, statement by statement, which takes less heap at once but leaves the
     # heap more cut up between the statements
     for mod, why in MISSING.items():
-        if mod in imports:
+        if mod in imports or mod in microbit_build.strip(textwrap.dedent(text)):  # (its code, not comments)
             return 'SKIP', why
     if name in CANNOT:
         return 'SKIP', CANNOT[name]
     body = statements(text)
     parts = needs(text, pre)
     units = (['import gc,sharedarea'] + ['sharedarea.load(%r)' % p for p in parts] +
-             [flatten.strip(imports)] + [flatten.strip(h) for h in helpers(pre, text)])
+             [microbit_build.strip(imports)] + [microbit_build.strip(h) for h in helpers(pre, text)])
     res = _run(repl, units, parts, ['\n'.join(body)])
     if len(body) > 1 and res[0] == 'SKIP' and '(the test:' in res[1]:
         res = _run(repl, units, parts, body)
@@ -462,13 +474,13 @@ def run_tests(files=None, session=None):
 # level too deep for the firmware's C stack.
 SCRIPT_AT = 0x3e000
 DATA = 0x3e200  # the boot script must fit below it (508 bytes)
-HEX_FILES = ('sharedarea.py', 'sa_area', 'sa_port', 'sa_init')
+HEX_FILES = ('sharedarea.py', 'sa_area.py')  # what the demo uses: the import, no part
 # the boot script: on the first boot, the installer (stored at DATA as length + text) copies the files
 # into the filesystem and resets the board, so the demo then starts in a clean heap. The import comes
 # first, from the script itself (one level deeper is too deep), then the demo (the file sa_demo: the
 # demo less its import) runs: compiled then, it takes no heap while the library loads.
 BOOT = """import os
-if 'sa_init' not in os.listdir():
+if 'sa_area.py' not in os.listdir():
  from machine import mem8,reset
  exec(bytes(mem8[%d+i] for i in range(mem8[%d]|mem8[%d]<<8)))
  reset()
@@ -508,11 +520,11 @@ def build_hex(out=None):
         check_tools()  # names the missing piece and its package
     with open(FIRMWARE) as f:
         lines = f.read().split()
-    built = dict(flatten.build())
+    built = dict(microbit_build.build())
     with open(os.path.join(ROOT, 'tools', 'microbit_demo.py')) as f:
         demo = f.read()
     script = (BOOT % (DATA + 2, DATA, DATA + 1)).encode()
-    demo = flatten.strip(demo.replace('import sharedarea\n', '', 1))
+    demo = microbit_build.strip(demo.replace('import sharedarea\n', '', 1))
     if len(script) > DATA - SCRIPT_AT - 4:
         raise BoardError('the boot script is %d bytes; %d fit' % (len(script), DATA - SCRIPT_AT - 4))
     n = len(INSTALL % DATA)  # the files follow the installer; their address has as many digits as DATA
@@ -544,6 +556,8 @@ def boot_demo(hexfile=None, timeout=60):
     # what the board printed
     hexfile = hexfile or build_hex()
     board = Board(hexfile, serial='file:' + os.path.join(WORK, 'demo.out'))
+    if os.path.exists(os.path.join(WORK, 'demo.out')):
+        os.remove(os.path.join(WORK, 'demo.out'))  # the last run's output, until QEMU opens the file anew
     t0 = time.monotonic()
     try:
         board.start()
@@ -573,7 +587,7 @@ def main(argv):
         if cmd == 'heap':
             ses = Session().start()
             try:
-                print(heap_table(heap(ses.repl)))
+                print(heap_table(heap(ses)))
             finally:
                 ses.stop()
             return 0
