@@ -52,6 +52,8 @@ def _memory(spec):
     if type(spec) is int:
         if spec <= 0:
             raise SharedAreaError('bad sharedarea spec %d: pages must be more than 0' % spec)
+        if spec > 0xFFFFFFFFFFFF:  # (not printed: it may have more digits than str() takes)
+            raise SharedAreaError('bad sharedarea spec: more than 2**48 pages is memory nobody has')
         return _port.anonymous(spec * PAGE_SIZE)
     return _port.from_buffer(spec)
 
@@ -73,6 +75,21 @@ def _register(mem):
     i = len(_areas)
     _areas.append(_Area(i, mem))
     return i
+
+
+def _unpickle(key, make, args):
+    # an area pickled in another process (multiprocessing): the one this process has over that memory, or
+    # a new one with the next id
+    mem = make(*args)
+    with _registry:
+        for a in _areas:
+            if a._buf is not None and a._mem.key == key:
+                break
+        else:
+            return _areas[_register(mem)]
+    mem.sync.close()
+    mem.close()
+    return a
 
 
 def get(id):

@@ -357,6 +357,15 @@ class SharedArea:
         self._sync.close()
         self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
 
+    def __reduce__(self):
+        """Pickles the area for multiprocessing: the other process gets an area over the same memory."""
+        self._check(0, 0)
+        travel = getattr(self._mem, 'travel', None)
+        if travel is None:
+            raise SharedAreaError('sharedarea %d cannot be pickled: this port cannot send memory' % self.id)
+        from . import _unpickle
+        return _unpickle, travel()
+
     def __enter__(self):
         return self
 

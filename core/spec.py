@@ -9,6 +9,8 @@ _HEX_KEYS = ('size', 'offset', 'ptr')  # uWSGI reads these as decimal or 0x-hex,
 
 
 def _bad(spec, why):
+    if len(spec) > 80:
+        spec = spec[:60] + '...'  # a spec of a million digits is not repeated in the message
     raise SharedAreaError('bad sharedarea spec %r: %s' % (spec, why))
 
 
@@ -20,8 +22,9 @@ def _number(spec, key, text):
     if not digits or any(c not in allowed for c in digits):
         _bad(spec, '%s=%r is not a number (%s)' % (key, text, 'decimal or 0x-hex' if key in _HEX_KEYS else 'decimal'))
     # more than 2**60 is memory nobody has; checked on the digits, so no huge int is ever built
-    if len(digits.lstrip('0')) > (15 if hexa else 18):
-        _bad(spec, '%s=%s is too big' % (key, text))
+    n = len(digits.lstrip('0'))
+    if n > (15 if hexa else 18):
+        _bad(spec, '%s= has %d digits: too big (at most %s)' % (key, n, '15 hex digits' if hexa else '18 digits'))
     return int(digits, 16 if hexa else 10)
 
 

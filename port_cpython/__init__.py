@@ -2,6 +2,7 @@
 # waiting in .sync (compiled in _fast where built), file companions in .companion. See docs/ports.md.
 import ctypes
 import errno
+import fcntl
 import mmap
 import os
 import stat
@@ -10,11 +11,12 @@ import threading
 from ..area import SharedArea, SharedAreaError
 from . import safefile
 from .companion import _anon_sync, _file_sync, companion, companion_dir  # noqa: F401 (the last two: for tools)
-from .sync import FAST, _fast  # noqa: F401 (FAST: which path is in use)
+from .sync import FAST, _SyncClass, _fast  # noqa: F401 (FAST: which path is in use)
 
 PAGE_SIZE = mmap.PAGESIZE
 _HOT =  ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
-        'dec8 dec16 dec32 dec64').split()  # (rlock, wlock and unlock: the Python methods, over the compiled Sync)
+        'dec8 dec16 dec32 dec64').split()
+_LOCKS = ('rlock', 'wlock', 'unlock')  # compiled too (their bookkeeping must not be cut by a signal), no function form
 
 
 def new_lock():
@@ -47,7 +49,7 @@ def _text_signature(name, f):
 
 
 if _fast:
-    for _name in _HOT:
+    for _name in _HOT + list(_LOCKS):
         _f = getattr(SharedArea, _name)
         _fast.document(_name, _text_signature(_name, _f) + _f.__doc__)
 
@@ -67,7 +69,11 @@ if _fast:
 
 
 class Memory:
-    # an area's bytes (buf, a memoryview of exactly size bytes), its sync, and what to let go at close()
+    # an area's bytes (buf, a memoryview of exactly size bytes), its sync, and what to let go at close();
+    # key and _send (a function of the Memory): how the area pickles (see travel()), None where it cannot
+    key = _send = None
+    _file = None  # (path, offset, (st_dev, st_ino)) of a file= area
+
     def __init__(self, buf, sync, kind, obj=None, mm=None):
         self.buf = buf
         self.size = buf.nbytes
@@ -84,10 +90,91 @@ class Memory:
         except BufferError:
             pass  # someone still holds a memoryview of it: the mapping goes with the last view
 
+    def travel(self):
+        # (key, make, args): make(*args) in another process gives a Memory over the same bytes, lock and
+        # counter; key names that memory alike in every process (pickling, for multiprocessing)
+        if self._send is None:
+            raise SharedAreaError('a %s area cannot be pickled: its memory is this process\'s own (pickle a '
+                                  'pages=, size= or file= area, or pass the fd yourself)' % self.kind)
+        return (self.key,) + self._send(self)
+
+
+# an anonymous area is one memfd: its sync's page (lock, counter) first, then the area's bytes from _DATA,
+# so that one fd sent to another process (multiprocessing.reduction.DupFd) brings both
+_DATA = max(4096, mmap.ALLOCATIONGRANULARITY)
+
+
+def _too_big(what, size, e):
+    return SharedAreaError('%s: %d bytes are more than this process can map (%s)' % (what, size, e))
+
 
 def anonymous(size):
-    mm = mmap.mmap(-1, size, mmap.MAP_SHARED)
-    return Memory(memoryview(mm), _anon_sync(), 'anonymous', None, mm)
+    if not hasattr(os, 'memfd_create'):
+        return Memory(memoryview(mmap.mmap(-1, size, mmap.MAP_SHARED)), _anon_sync(), 'anonymous')
+    fd = os.memfd_create('sharedarea', os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, _DATA + size)
+        mm = mmap.mmap(fd, size, mmap.MAP_SHARED, offset=_DATA)
+    except (OverflowError, OSError) as e:
+        os.close(fd)
+        if isinstance(e, OSError) and e.errno not in (errno.ENOMEM, errno.EFBIG, errno.EOVERFLOW):
+            raise
+        raise _too_big('sharedarea size=%d' % size, size, e)
+    return _memfd_memory(fd, mm)
+
+
+def _memfd_memory(fd, mm):
+    # the Memory of an anonymous area's memfd (the sync takes the fd: it closes it)
+    try:
+        sync = _SyncClass(fd)
+    except BaseException:
+        mm.close()
+        os.close(fd)
+        raise
+    m = Memory(memoryview(mm), sync, 'anonymous', None, mm)
+    st = os.fstat(fd)
+    m.key = ('memfd', st.st_dev, st.st_ino)
+    m._send = _send_memfd
+    return m
+
+
+def _send_memfd(m):
+    # multiprocessing's way to send an fd (as multiprocessing.heap.Arena does): to a child being started,
+    # or through its resource sharer to a running one; imported here, as few programs pickle areas
+    from multiprocessing.reduction import DupFd
+    return _adopt_memfd, (DupFd(m.sync.fd), m.size)
+
+
+def _send_file(m):
+    path, offset, ident = m._file
+    return _adopt_file, (path, m.size, offset, ident)
+
+
+def _adopt_memfd(dupfd, size):
+    # in the receiving process: an anonymous area's memfd, opened anew (an open file description of this
+    # process's own, so its locks are this process's), mapped like the sender's
+    fd = dupfd.detach()
+    try:
+        own = os.open('/proc/self/fd/%d' % fd, os.O_RDWR | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+    try:
+        mm = mmap.mmap(own, size, mmap.MAP_SHARED, offset=_DATA)
+    except BaseException:
+        os.close(own)
+        raise
+    return _memfd_memory(own, mm)
+
+
+def _adopt_file(path, size, offset, ident):
+    # in the receiving process: the same file, or an error (never a new file where the old one was)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if st is None or (st.st_dev, st.st_ino) != ident:
+        raise SharedAreaError('file=%s is no longer the file the pickled area was made from' % path)
+    return from_file(path, size, offset)
 
 
 def from_buffer(obj):
@@ -126,7 +213,12 @@ def _map(fd, name, size, offset, st, kind):
     else:
         raise SharedAreaError('%s is not a regular file or a device, so it cannot be mapped' % name)
     start = offset - offset % mmap.ALLOCATIONGRANULARITY
-    mm = mmap.mmap(fd, offset - start + size, mmap.MAP_SHARED, offset=start)
+    try:
+        mm = mmap.mmap(fd, offset - start + size, mmap.MAP_SHARED, offset=start)
+    except (OverflowError, OSError) as e:
+        if isinstance(e, OSError) and e.errno not in (errno.ENOMEM, errno.EFBIG, errno.EOVERFLOW):
+            raise
+        raise _too_big(name, size, e)
     try:
         sync = _file_sync(st, name)
     except BaseException:
@@ -210,7 +302,11 @@ def _open_file(path, size, offset, shared):
 def from_file(path, size, offset, shared='user'):
     fd, st = _open_file(path, size, offset, shared)
     try:
-        return _map(fd, path, size, offset, st, 'file')
+        m = _map(fd, path, size, offset, st, 'file')
+        m.key = ('file', st.st_dev, st.st_ino, offset, m.size)
+        m._file = (path, offset, (st.st_dev, st.st_ino))
+        m._send = _send_file
+        return m
     finally:
         os.close(fd)  # the mapping keeps the file open
 
@@ -218,6 +314,10 @@ def from_file(path, size, offset, shared='user'):
 def from_fd(fd, size, offset):
     try:
         st = os.fstat(fd)
+        mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
     except OSError as e:
         raise OSError(e.errno, e.strerror, 'fd=%d' % fd)
+    if mode != os.O_RDWR:
+        raise SharedAreaError('fd=%d is open %s: a sharedarea maps it to read and write, so it needs O_RDWR'
+                              % (fd, 'O_RDONLY' if mode == os.O_RDONLY else 'O_WRONLY'))
     return _map(fd, 'fd=%d' % fd, size, offset, st, 'fd')

@@ -115,12 +115,13 @@ typedef struct SyncObject {
     Py_buffer meta;
     char *m;
     int lfd; /* this process's own open of the companion: its slot's lock */
-    PyObject *what; /* the companion's path (None: a process's own memfd), checked still linked at each nap */
     uint64_t *base;
     uint32_t *wake, *waiters, *owner, *sleepers, *nslots;
     int slot; /* -1: not claimed yet */
     uint32_t me; /* the owner word's value for this process: (generation << 8) | (slot + 1) */
     int gone; /* closed by the port: every waiter of this process stops with the closed error */
+    int fd; /* the companion file, checked at each lock wait that it is still linked (-1: none) */
+    PyObject *what; /* its path, for that error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -152,27 +153,11 @@ static int gone_error(void)
     return -1;
 }
 
-/* before sleeping: a companion removed while in use (systemd's RemoveIPC) splits the lock, since newcomers
- * make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
-static int unlinked(SyncObject *s)
-{
-    struct stat st;
-    if (!s->what || s->what == Py_None || s->lfd < 0 || fstat(s->lfd, &st) || st.st_nlink)
-        return 0;
-    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
-                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
-                 "processes that opened the file since; close the area and add it again (in every process)",
-                 s->what);
-    return -1;
-}
-
 /* sleep while *a == v, for at most secs, without the GIL; 1 = timed out, 0 = woken or changed,
- * -1 = a signal handler raised, the area was closed meanwhile or its companion removed (exception set) */
+ * -1 = a signal handler raised or the area was closed meanwhile (exception set) */
 static int nap(SyncObject *s, uint32_t *a, uint32_t v, double secs)
 {
     int r;
-    if (unlinked(s))
-        return -1;
     Py_BEGIN_ALLOW_THREADS
     r = futex_wait(a, v, secs);
     Py_END_ALLOW_THREADS
@@ -257,6 +242,21 @@ static inline int have_slot(SyncObject *s)
     return s->slot >= 0 ? 0 : claim_slot(s);
 }
 
+
+/* before sleeping on the lock: a companion removed while in use (systemd's RemoveIPC) splits the lock,
+ * since newcomers make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
+static int unlinked(SyncObject *s)
+{
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) || st.st_nlink)
+        return 0;
+    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
+                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
+                 "processes that opened the file since; close the area and add it again (in every process)",
+                 s->what ? s->what : Py_None);
+    return -1;
+}
+
 /* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
 static int await_owner(SyncObject *s, int *spins)
 {
@@ -267,6 +267,8 @@ static int await_owner(SyncObject *s, int *spins)
             RELAX();
             continue;
         }
+        if (unlinked(s))
+            return -1;
         ADD(s->sleepers, 1);
         int r = nap(s, s->owner, v, NAP);
         SUB(s->sleepers, 1);
@@ -317,7 +319,7 @@ static int wr_acquire(SyncObject *s)
                 RELAX();
                 continue;
             }
-            int r = nap(s, slot_word(s, (int)i), k, NAP);
+            int r = unlinked(s) ? -1 : nap(s, slot_word(s, (int)i), k, NAP);
             if (r < 0) {
                 wr_release(s);
                 return -1;
@@ -361,8 +363,10 @@ static Py_ssize_t find_rd(SyncObject *s, unsigned long me)
     return -1;
 }
 
-/* around a single op: 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken,
- * -1 = error set, -2 = a write while this thread holds rlock (the core raises the error) */
+/* around a single op; write: 0 a read, 1 a write, 2 an atomic read-modify-write of an aligned integer
+ * (it needs only the shared side: wlock still excludes it, and other such ops need no exclusion).
+ * 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken, -1 = error set,
+ * -2 = a write while this thread holds rlock (the core raises the error) */
 static inline int op_enter(SyncObject *s, int write)
 {
     unsigned long me = PyThread_get_thread_ident();
@@ -370,7 +374,7 @@ static inline int op_enter(SyncObject *s, int write)
         return 0;
     if (s->nrd && find_rd(s, me) >= 0)
         return write ? -2 : 0;
-    if (write)
+    if (write == 1)
         return wr_acquire(s) ? -1 : 2;
     return rd_acquire(s) ? -1 : 1;
 }
@@ -571,6 +575,7 @@ static PyObject *S_forget(SyncObject *s, PyObject *unused)
         lock_byte(s->lfd, F_OFD_SETLK, F_UNLCK, SLOT_LOCKS + s->slot);
     s->slot = -1;
     s->lfd = -1;
+    s->fd = -1; /* the port closes it next */
     Py_RETURN_NONE;
 }
 
@@ -583,8 +588,8 @@ static PyObject *S_state(SyncObject *s, PyObject *unused)
 static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
 {
     PyObject *obj, *what = Py_None;
-    int lfd;
-    if (!PyArg_ParseTuple(args, "Oi|O", &obj, &lfd, &what))
+    int lfd, fd = -1;
+    if (!PyArg_ParseTuple(args, "Oi|iO", &obj, &lfd, &fd, &what))
         return -1;
     if (s->m) {
         PyErr_SetString(PyExc_TypeError, "Sync is already set up");
@@ -599,8 +604,6 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     }
     s->m = s->meta.buf;
     s->lfd = lfd;
-    Py_INCREF(what);
-    Py_XSETREF(s->what, what);
     s->base = (uint64_t *)(s->m + M_BASE);
     s->wake = (uint32_t *)(s->m + M_WAKE);
     s->waiters = (uint32_t *)(s->m + M_WAITERS);
@@ -608,6 +611,9 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     s->sleepers = (uint32_t *)(s->m + M_SLEEP);
     s->nslots = (uint32_t *)(s->m + M_NSLOTS);
     s->slot = -1;
+    s->fd = fd;
+    Py_INCREF(what);
+    s->what = what;
     s->next = all_syncs;
     s->prev = NULL;
     if (all_syncs)
@@ -657,8 +663,9 @@ static PyTypeObject SyncType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
     .tp_basicsize = sizeof(SyncObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sync(meta, lfd, what=None): the process-shared lock, update counter and wait() over a 4096-byte meta "
-              "page; lfd is this process's own open of the companion (never mapped), what its path (None: a memfd)",
+    .tp_doc = "Sync(meta, lfd, fd=-1, what=None): the process-shared lock, update counter and wait() over a 4096-byte "
+              "meta page; lfd is this process's own open of the companion (never mapped), fd the named companion "
+              "checked to be still linked at each lock wait, what its path",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)S_init,
     .tp_dealloc = (destructor)S_dealloc,
@@ -854,6 +861,47 @@ static inline int getval(PyObject *o, int w, uint64_t *out)
     return 1;
 }
 
+/* an integer op can be one atomic instruction (under the shared side) where the integer is naturally
+ * aligned (so within one cache line) and the machine is little-endian, as the area's integers are */
+static inline int atomic_ok(const char *q, int w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return ((uintptr_t)q & (uintptr_t)(w - 1)) == 0;
+#else
+    return 0;
+#endif
+}
+
+static inline uint64_t atomic_add(char *q, int w, uint64_t v)
+{
+    switch (w) {
+    case 1: return __atomic_add_fetch((uint8_t *)q, (uint8_t)v, __ATOMIC_SEQ_CST);
+    case 2: return __atomic_add_fetch((uint16_t *)q, (uint16_t)v, __ATOMIC_SEQ_CST);
+    case 4: return __atomic_add_fetch((uint32_t *)q, (uint32_t)v, __ATOMIC_SEQ_CST);
+    default: return __atomic_add_fetch((uint64_t *)q, v, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline void atomic_st(char *q, int w, uint64_t v)
+{
+    switch (w) {
+    case 1: __atomic_store_n((uint8_t *)q, (uint8_t)v, __ATOMIC_SEQ_CST); break;
+    case 2: __atomic_store_n((uint16_t *)q, (uint16_t)v, __ATOMIC_SEQ_CST); break;
+    case 4: __atomic_store_n((uint32_t *)q, (uint32_t)v, __ATOMIC_SEQ_CST); break;
+    default: __atomic_store_n((uint64_t *)q, v, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline uint64_t atomic_ld(const char *q, int w)
+{
+    switch (w) {
+    case 1: return __atomic_load_n((const uint8_t *)q, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((const uint16_t *)q, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((const uint32_t *)q, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((const uint64_t *)q, __ATOMIC_RELAXED);
+    }
+}
+
 static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, int w,
                               const char *name)
 {
@@ -863,7 +911,8 @@ static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t n
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
-    uint64_t v = ld(a->p + pos, w);
+    const char *q = a->p + pos;
+    uint64_t v = atomic_ok(q, w) ? atomic_ld(q, w) : ld(q, w);
     op_leave(a->s, h);
     return PyLong_FromLongLong(sign(v, w));
 }
@@ -873,13 +922,16 @@ static inline PyObject *writeN(AreaObject *a, PyObject *const *args, Py_ssize_t 
 {
     Py_ssize_t pos;
     uint64_t v;
-    int h;
+    int h, at;
     if (nargs != 2 || kw || (pos = getpos(a, args[0], w)) < 0 || !getval(args[1], w, &v) ||
-        (h = enter(a, 1)) == -2)
+        (h = enter(a, (at = atomic_ok(a->p + pos, w)) ? 2 : 1)) == -2)
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
-    st(a->p + pos, w, v);
+    if (at)
+        atomic_st(a->p + pos, w, v);
+    else
+        st(a->p + pos, w, v);
     bump(a->s);
     op_leave(a->s, h);
     Py_RETURN_NONE;
@@ -890,15 +942,20 @@ static inline PyObject *addN(AreaObject *a, PyObject *const *args, Py_ssize_t na
 {
     Py_ssize_t pos;
     uint64_t v = 1;
-    int h;
+    int h, at;
     if (nargs < 1 || nargs > 2 || kw || (pos = getpos(a, args[0], w)) < 0 || (nargs == 2 && !getval(args[1], w, &v)) ||
-        (h = enter(a, 1)) == -2)
+        (h = enter(a, (at = atomic_ok(a->p + pos, w)) ? 2 : 1)) == -2)
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
     char *q = a->p + pos;
-    uint64_t n = neg ? ld(q, w) - v : ld(q, w) + v;
-    st(q, w, n);
+    uint64_t n;
+    if (at) {
+        n = atomic_add(q, w, neg ? (uint64_t)0 - v : v); /* under the shared side: other such ops run alongside */
+    } else {
+        n = neg ? ld(q, w) - v : ld(q, w) + v;
+        st(q, w, n);
+    }
     bump(a->s);
     op_leave(a->s, h);
     return PyLong_FromLongLong(sign(n, w));
@@ -994,6 +1051,120 @@ slow:
     return slow(a, "write", args, nargs, kw);
 }
 
+/* rlock()/wlock() return a small object for `with`, whose __enter__/__exit__ are C calls: once the lock is
+ * taken, no Python code runs until the with-block is entered, so an asynchronous exception (a
+ * KeyboardInterrupt, an alarm handler raising) cannot leave a hold behind. If one lands between wlock()'s
+ * return and the with-block, the object is dropped unentered while that exception unwinds: the hold goes. */
+typedef struct {
+    PyObject_HEAD
+    AreaObject *a;
+    int entered; /* __enter__ ran (or the hold is not this object's to drop) */
+} HeldObject;
+
+static void H_dealloc(HeldObject *h)
+{
+    if (!h->entered && PyErr_Occurred() && !h->a->closed && h->a->s)
+        Py_XDECREF(S_end(h->a->s, NULL));
+    Py_DECREF(h->a);
+    PyObject_Free(h);
+}
+
+static PyObject *H_enter(HeldObject *h, PyObject *unused)
+{
+    h->entered = 1;
+    Py_INCREF(h->a);
+    return (PyObject *)h->a;
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
+
+static PyObject *H_exit(HeldObject *h, PyObject *args)
+{
+    h->entered = 1;
+    PyObject *r = A_unlock(h->a, NULL, 0, NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef H_methods[] = {
+    {"__enter__", (PyCFunction)H_enter, METH_NOARGS, "the area"},
+    {"__exit__", (PyCFunction)H_exit, METH_VARARGS, "unlock()"},
+    {NULL}};
+
+static PyTypeObject HeldType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Held",
+    .tp_basicsize = sizeof(HeldObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "what rlock() and wlock() return: `with area.wlock():` unlocks on exit",
+    .tp_dealloc = (destructor)H_dealloc,
+    .tp_methods = H_methods,
+};
+
+static PyObject *A_lock(AreaObject *a, int write, const char *name)
+{
+    if (a->closed || !a->s)
+        return slow(a, name, NULL, 0, NULL);
+    HeldObject *h = PyObject_New(HeldObject, &HeldType); /* made first: nothing may fail once the lock is held */
+    if (!h)
+        return NULL;
+    Py_INCREF(a);
+    h->a = a;
+    h->entered = 1;
+    a->busy++;
+    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
+    a->busy--;
+    if (!r) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    Py_DECREF(r);
+    if (a->closed) {
+        /* closed by another thread while this one waited: a hold on a closed area could never be let go */
+        Py_XDECREF(S_end(a->s, NULL));
+        area_let_go(a);
+        Py_DECREF(h);
+        return slow(a, name, NULL, 0, NULL);
+    }
+    /* a signal that came while this thread waited: its handler runs here, and if it raises, the hold goes */
+    if (PyErr_CheckSignals()) {
+        Py_XDECREF(S_end(a->s, NULL));
+        Py_DECREF(h);
+        return NULL;
+    }
+    h->entered = 0;
+    return (PyObject *)h;
+}
+
+/* rlock/wlock/unlock take no arguments: any given go to the core's method, for its TypeError */
+static PyObject *A_rlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs || kw)
+        return slow(a, "rlock", args, nargs, kw);
+    return A_lock(a, 0, "rlock");
+}
+
+static PyObject *A_wlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs || kw)
+        return slow(a, "wlock", args, nargs, kw);
+    return A_lock(a, 1, "wlock");
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
+{
+    if (nargs || kw || a->closed || !a->s)
+        return slow(a, "unlock", args, nargs, kw);
+    PyObject *r = S_end(a->s, NULL);
+    if (r == Py_True) {
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    Py_XDECREF(r);
+    return slow(a, "unlock", NULL, 0, NULL); /* holds nothing: the core raises its error */
+}
+
 static PyObject *A_detach(AreaObject *a, PyObject *unused)
 {
     a->closed = 1;
@@ -1045,6 +1216,9 @@ static PyMethodDef A_methods[] = {
     ROW(8) ROW(16) ROW(32) ROW(64)
     {"read", FC A_read, FAST, NULL},
     {"write", FC A_write, FAST, NULL},
+    {"rlock", FC A_rlock, FAST, NULL},
+    {"wlock", FC A_wlock, FAST, NULL},
+    {"unlock", FC A_unlock, FAST, NULL},
     {"_attach", (PyCFunction)A_attach, METH_VARARGS, "_attach(buffer, sync): the memory and lock the ops use"},
     {"_detach", (PyCFunction)A_detach, METH_NOARGS, "closed: let go of the buffer and the Sync"},
     {NULL}};
@@ -1183,7 +1357,8 @@ static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
 
 PyMODINIT_FUNC PyInit__fast(void)
 {
-    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0)
+    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0 ||
+        PyType_Ready(&HeldType) < 0)
         return NULL;
     PyObject *core = PyImport_ImportModule("sharedarea.area");
     if (!core)

@@ -130,7 +130,8 @@ def _open_companion(dfd, dst, path, st, what):
 
 
 def _file_sync(st, what='the file'):
-    # one companion handle per file in a process, even when threads add() the same file at once
+    # one companion handle per file in a process, even when threads add() the same file at once; what: the
+    # user's file, as messages name it
     with _TABLE:
         return _file_sync_locked(st, what)
 
@@ -153,7 +154,7 @@ def _file_sync_locked(st, what):
         while True:
             fd = _open_companion(dfd, dst, name, st, what)
             try:
-                s = _BY_KEY[key] = _SyncClass(fd, key, name)
+                s = _BY_KEY[key] = _SyncClass(fd, key, name, what)
                 s.path = name
                 return s
             except _Unlinked:

@@ -44,7 +44,11 @@ def reserve(fd, length, what):
     """Gives the file its blocks now, so a full filesystem is an error here and never a SIGBUS later."""
     try:
         os.posix_fallocate(fd, 0, length)
+    except OverflowError as e:
+        raise SharedAreaError('%s: %d bytes are more than a file can hold (%s)' % (what, length, e))
     except OSError as e:
+        if e.errno == errno.EFBIG:
+            raise SharedAreaError('%s: %d bytes are more than a file here can hold (%s)' % (what, length, e.strerror))
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise SharedAreaError('no room for %d bytes for %s: the filesystem is full (%s); free some space '
                                   '(df) and add the area again' % (length, what, e.strerror))

@@ -84,11 +84,11 @@ class _Unlinked(Exception):
     pass  # the companion was removed by its last user between our open() and our join: open it again
 
 
-def _join(fd, m, proto, what, named, reset):
+def _join(fd, m, proto, what, named, reset, user):
     # Every user of a companion holds a read lock on its byte 2; byte 1 serialises joining (and the
     # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
     # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
-    # each other. fd is the user's own open of the companion (_own_open).
+    # each other. fd is the user's own open of the companion (_own_open); user: the user's file, for messages.
     _ofd(fd, fcntl.F_WRLCK, 1)
     try:
         if named and not _same_file(what, fd):
@@ -106,7 +106,7 @@ def _join(fd, m, proto, what, named, reset):
             if theirs != proto:
                 raise SharedAreaError('%s is in use by processes with the %s lock; this one has the %s lock (set '
                                       'SHAREDAREA_PURE alike in all of them)'
-                                      % (what, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
+                                      % (user, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
         _ofd(fd, fcntl.F_RDLCK, 2)
     finally:
         _ofd(fd, fcntl.F_UNLCK, 1)
@@ -156,7 +156,7 @@ class _Sync:
         # taking the companion over alone: lock state left by users that are gone goes, the count stays
         m[8:_META] = bytes(_META - 8)
 
-    def _open(self, fd, key, what):
+    def _open(self, fd, key, what, user):
         # map the companion and join its users (both lock paths); locks go on lfd, an open of our own
         self.fd = fd
         self.key = key
@@ -165,14 +165,14 @@ class _Sync:
         self._m = mmap.mmap(fd, _META)
         self.lfd = _own_open(fd)
         try:
-            _join(self.lfd, self._m, self.PROTOCOL, what, key is not None, self._reset_meta)
+            _join(self.lfd, self._m, self.PROTOCOL, what, key is not None, self._reset_meta, user or what)
         except BaseException:
             self._m.close()
             os.close(self.lfd)
             raise
 
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
+    def __init__(self, fd, key=None, what='the area', user=None):
+        self._open(fd, key, what, user)
         self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
         self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
         self._reset()
@@ -356,10 +356,10 @@ class _FastSync(_Sync):
     def _reset_meta(m):
         _fast.reset(m)
 
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
+    def __init__(self, fd, key=None, what='the area', user=None):
+        self._open(fd, key, what, user)
         self._w = None
-        self.c = c = _fast.Sync(self._m, self.lfd, what if key is not None else None)
+        self.c = c = _fast.Sync(self._m, self.lfd, fd if key is not None else -1, what)
         self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
         self.lock_read, self.lock_write, self.unlock = c.lock_read, c.lock_write, c.unlock
         self.bump, self.count, self.wait = c.bump, c.count, c.wait
@@ -370,6 +370,24 @@ class _FastSync(_Sync):
 
     def _forget(self):
         self.c.forget()  # a wait() in another thread wakes and says the area is closed
+        # let go of the compiled Sync, and with it of its hold on the page, so close() can unmap it: a closed
+        # area's record keeps no mapping and no fd (a thread still inside wait() keeps it until it returns)
+        self.c = None
+        self.enter_read = self.enter_write = self.lock_read = self.lock_write = self.count = self.wait = _closed
+        self.leave = self.bump = _nothing
+        self.unlock = _held_nothing
+
+
+def _closed(*args):
+    raise SharedAreaError('the area is closed')
+
+
+def _nothing():
+    pass  # closing dropped every hold and the counter with them
+
+
+def _held_nothing():
+    return False
 
 
 _SyncClass = _FastSync if _fast else _Sync

@@ -419,6 +419,9 @@ def table(res):
                 op, m['sharedarea'][0] / 1e3, '%.0f' % (m['bare'][0] / 1e3) if m['bare'] else '-',
                 '%.1fx' % (m['bare'][0] / m['sharedarea'][0]) if m['bare'] else '-',
                 '   locked minimum %.0f, bare/that %.1fx' % (lm[0] / 1e3, m['bare'][0] / lm[0]) if lm else ''))
+    if res.get('scale'):
+        import bench_scale
+        lines.extend(bench_scale.lines(res['scale'], two(res.get('uwsgi2'))))
     for note in res['notes']:
         lines.append('note: ' + note)
     return '\n'.join(lines)
@@ -492,6 +495,11 @@ def main(argv):
         v = [x for x in v if x]
         res[k] = merge(v) if v else None
     res['notes'] = sorted(x for x in notes if x)
+    if res['sharedarea']['fast']:
+        # scaling with processes, after the rest so the uWSGI mules' figure above is from this same run
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bench_scale
+        res['scale'] = bench_scale.run(rounds=rounds, smoke=smoke)
     if not res['sharedarea']['fast']:
         res['notes'].append('the compiled fast path is not built: "sa" columns are the pure-Python port')
     note = chart(res, ppath)

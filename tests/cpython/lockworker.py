@@ -31,6 +31,42 @@ def main(spec, job, *args):
         a.wlock()
         print('ready', os.getpid(), flush=True)
         os._exit(0)
+    elif job == 'storm':
+        # lock forms and plain ops under a storm of SIGINTs for secs; then: did any hold stay behind? The
+        # handler raises only while armed (inside the try), so the loop's own bytecodes are never cut
+        import signal
+        armed = [0]
+
+        def interrupt(sig, frame):
+            if armed[0]:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, interrupt)
+        end = time.monotonic() + float(args[0])
+        ops = interrupted = 0
+        print('ready', flush=True)
+        while time.monotonic() < end:
+            try:
+                armed[0] = 1
+                with a.wlock():
+                    ops += 1
+                with a.rlock():
+                    ops += 1
+                a.inc64(0)
+                armed[0] = 0
+            except KeyboardInterrupt:
+                armed[0] = 0
+                interrupted += 1
+        armed[0] = 0
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        leaked = 0
+        while True:
+            try:
+                a.unlock()
+                leaked += 1
+            except sharedarea.SharedAreaError:
+                break
+        print('interrupted', interrupted, 'leaked', leaked, 'ops', ops, flush=True)
     elif job == 'count':
         # n inc64 at pos 0, as fast as it goes
         for _ in range(int(args[0])):

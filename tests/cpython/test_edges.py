@@ -130,3 +130,60 @@ def test_fork_while_another_thread_holds_the_registry():
     finally:
         leave.set()
         t.join()
+
+
+# -- fault 13: errors that say what and where ---------------------------------------------------------------
+
+def test_sizes_too_big_for_memory_are_refused_naming_the_spec(tmp_path):
+    for spec in ('size=0xfffffffffffffff', 'pages=999999999999999999', 'size=999999999999999999', 2 ** 40,
+                 10 ** 30, 10 ** 50000):
+        with pytest.raises(SharedAreaError) as e:
+            sharedarea.add(spec)
+        assert 'size=' in str(e.value) or 'pages' in str(e.value), str(e.value)
+        assert len(str(e.value)) < 300
+    path = str(tmp_path / 'big')
+    with pytest.raises(SharedAreaError) as e:
+        sharedarea.add('file=%s,size=0xfffffffffffffff' % path)
+    assert path in str(e.value)
+    assert not os.path.exists(path)  # the file it made is gone again
+
+
+def test_a_size_of_five_million_digits_is_a_short_spec_error():
+    for spec in ('size=' + '9' * 5000000, '9' * 5000000, 'size=0x' + 'f' * 5000000):
+        with pytest.raises(SharedAreaError) as e:
+            sharedarea.add(spec)
+        assert 'too big' in str(e.value) and len(str(e.value)) < 300, str(e.value)[:300]
+
+
+def test_fd_open_read_only_says_it_needs_o_rdwr(tmp_path):
+    path = str(tmp_path / 'area')
+    with open(path, 'wb') as f:
+        f.write(bytes(4096))
+    for flags in (os.O_RDONLY, os.O_WRONLY):
+        fd = os.open(path, flags)
+        try:
+            with pytest.raises(SharedAreaError) as e:
+                sharedarea.add('fd=%d,size=4096' % fd)
+            assert 'fd=%d' % fd in str(e.value) and 'O_RDWR' in str(e.value), str(e.value)
+        finally:
+            os.close(fd)
+
+
+def built():
+    r = subprocess.run([sys.executable, '-c', 'import sharedarea.port_cpython as p; print(p.FAST)'],
+                       env=dict(os.environ, SHAREDAREA_PURE='0'), stdout=subprocess.PIPE)
+    return r.stdout.strip() == b'True'
+
+
+def test_mixing_the_two_paths_names_the_users_file(tmp_path):
+    if not built():
+        pytest.skip('the compiled fast path is not built here, so there is no other path to mix with')
+    path = str(tmp_path / 'area')
+    a = new('file=%s,size=64' % path)
+    code = 'import sharedarea\ntry:\n    sharedarea.add(%r)\nexcept sharedarea.SharedAreaError as e:\n    print(e)\n' % (
+        'file=' + path)
+    r = subprocess.run([sys.executable, '-c', code], env=dict(os.environ, SHAREDAREA_PURE='0' if PURE else '1'),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    out = r.stdout.decode()
+    assert out.startswith(path + ' is in use') and 'sharedarea-' not in out, out
+    a.close()

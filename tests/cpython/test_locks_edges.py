@@ -173,3 +173,71 @@ def test_close_drops_holds_and_wakes_waiters(tmp):
     release.set()
     ta.join(10)
     assert isinstance(got.get('holder'), sharedarea.SharedAreaError)
+
+
+# -- fault 10: asynchronous exceptions leave no hold behind -------------------------------------------
+
+def test_a_sigint_storm_leaves_no_hold(tmp):
+    import signal
+    if not port_cpython.FAST:
+        # the pure path's bookkeeping is Python (a Condition, the core's _Held): not yet safe, see issue 13
+        pytest.xfail('pure path: a SIGINT storm still deadlocks it (fault 10 is fixed on the compiled path only)')
+    p = make_file(tmp)
+    worker = spawn('file=%s' % p, 'storm', 3)
+    assert worker.stdout.readline().strip() == 'ready'
+    sent = 0
+    while worker.poll() is None and sent < 20000:
+        try:
+            os.kill(worker.pid, signal.SIGINT)
+        except ProcessLookupError:
+            break
+        sent += 1
+        time.sleep(0.0002)
+    out = worker.communicate(timeout=30)[0].split()
+    assert out and out[0] == 'interrupted', (out, worker.returncode, sent)
+    interrupted, leaked = int(out[1]), int(out[3])
+    assert interrupted > 100, 'too few interrupts landed to tell (%d)' % interrupted
+    assert leaked == 0, '%d holds leaked from %d interrupts' % (leaked, interrupted)
+    other = spawn('file=%s' % p, 'try-write')  # and another process gets the lock at once
+    assert other.stdout.readline().strip() == 'trying'
+    assert finish(other, 10)[0] == 0
+
+
+# -- wait(freq) where a futex wakes the waiter: a tiny freq must not spin ------------------------------
+
+def test_an_idle_wait_with_a_tiny_freq_does_not_spin():
+    a = area('pages=1')
+    t0 = time.thread_time()
+    assert a.wait(1e-6, 1.0) is False  # nobody updates: it sleeps a second
+    cpu = time.thread_time() - t0
+    a.close()
+    assert cpu < 0.1, 'an idle wait(freq=1e-6) used %.2f s of CPU in 1 s' % cpu
+
+
+# -- fault 4: waiters counted in and out, so updates from other processes always wake them ------------
+
+def test_waits_under_many_updaters_never_sleep_a_whole_freq(tmp):
+    # 3 updater processes, updating as fast as they go; this process waits again and again with a long
+    # freq: every wait must end on the next update, never by sleeping a whole freq (a lost wake-up)
+    p = make_file(tmp)
+    a = area('file=%s' % p)
+    workers = [spawn('file=%s' % p, 'count', 400000) for _ in range(3)]
+    slow = 0
+    waits = 0
+    start = time.monotonic()
+    while a.updates < 1000 and time.monotonic() - start < 30:
+        time.sleep(0.01)  # until the updaters run
+    end = time.monotonic() + 3
+    try:
+        while time.monotonic() < end and any(w.poll() is None for w in workers):
+            t = time.monotonic()
+            a.wait(2000, 3)
+            if time.monotonic() - t > 1.0:
+                slow += 1
+            waits += 1
+    finally:
+        for w in workers:
+            w.kill()
+            w.communicate()
+    a.close()
+    assert waits > 100 and slow == 0, '%d of %d waits slept a whole freq' % (slow, waits)
