@@ -4,7 +4,6 @@
 # only if it is ours to trust (see docs/security.md); else the area is refused with the reason.
 import atexit
 import errno
-import fcntl
 import os
 import stat
 import tempfile
@@ -29,9 +28,7 @@ atexit.register(_at_exit)
 def _anon_sync():
     # a process's own companion: a memfd sealed against shrinking (no SIGBUS, whoever else gets the fd)
     if hasattr(os, 'memfd_create'):
-        fd = os.memfd_create('sharedarea-meta', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        safefile.reserve(fd, _META, 'the lock page of an area')
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+        fd = safefile.sealed_memfd('sharedarea-meta', _META, 'the lock page of an area')
     else:
         fd = os.dup(tempfile.TemporaryFile().fileno())
         os.ftruncate(fd, _META)
@@ -104,7 +101,7 @@ def _open_companion(dfd, dst, path, st, what):
             fd = os.open(base, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
         except FileNotFoundError:
             try:
-                return safefile.create(dfd, base, _META, _allowed(st), 'the lock companion %s' % path, _made(st))
+                return safefile.create(dfd, base, _META, _allowed(st), path, _made(st))
             except FileExistsError:
                 continue  # another process made it first: use theirs
         except OSError as e:
@@ -122,6 +119,9 @@ def _open_companion(dfd, dst, path, st, what):
                 _refuse(path, what, why, safefile.who(c.st_uid))
             raise
         c = os.fstat(fd)
+        if c.st_nlink == 0:
+            os.close(fd)  # its last user removed it between our open and our look: open (or make) it again
+            continue
         why = _distrust(c, st, dst)
         if why:
             os.close(fd)

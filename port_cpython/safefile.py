@@ -2,6 +2,7 @@
 # never seen half-made, room reserved up front. Used for file= areas and for their lock companions.
 import ctypes
 import errno
+import fcntl
 import os
 import stat
 
@@ -73,7 +74,10 @@ def create(dfd, name, length, mode, what, fix=None):
     apply), under a temporary name first, so others only ever see it whole; fix(fd) runs before it
     appears. Returns the open fd; FileExistsError if another process made it first."""
     tmp = '.sharedarea-new-%s' % os.urandom(8).hex()
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+    except OSError as e:  # named by what the user asked for, not by the temporary name
+        raise type(e)(e.errno, '%s (making %s)' % (e.strerror, what), what)
     try:
         reserve(fd, length, what)
         if fix is not None:
@@ -96,3 +100,16 @@ def link_target(dfd, name):
         return os.readlink(name, dir_fd=dfd)
     except OSError:
         return '?'
+
+
+def sealed_memfd(name, size, what):
+    """A memfd of size bytes, reserved, and sealed so that nobody who gets the fd (a child, a pickled area)
+    can shrink or grow it: a mapping of it never meets SIGBUS. Linux only."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        reserve(fd, size, what)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
