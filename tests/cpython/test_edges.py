@@ -68,7 +68,7 @@ def test_add_and_close_ten_thousand_times_under_a_low_fd_limit(tmp_path):
             with open('/proc/self/maps') as f:
                 return len(f.read().splitlines())
         path = sys.argv[1]
-        for spec, n in (('pages=1', 10000), ('size=100', 2000), ('file=%s,size=4096' % path, 2000)):
+        for spec, n in (('pages=1', 10000), ('size=100', 2000), ('file=%s,size=4096' % path, 1000)):
             sharedarea.close(sharedarea.add(spec))
             f0, m0 = fds(), maps()
             for i in range(n):
@@ -76,7 +76,7 @@ def test_add_and_close_ten_thousand_times_under_a_low_fd_limit(tmp_path):
                 a.inc64(0)
                 a.close()
             print(spec.split('=')[0], fds() - f0, maps() - m0 < 20)  # a few for the heap of the records
-    '''.replace("sys.argv[1]", repr(str(tmp_path / 'area'))))
+    '''.replace("sys.argv[1]", repr(str(tmp_path / 'area'))), timeout=400)
     assert code == 0, out
     assert out.split() == ['pages', '0', 'True', 'size', '0', 'True', 'file', '0', 'True'], out
 
