@@ -45,11 +45,15 @@ def _memory(spec):
                                              sys.implementation.name))
                 if key == 'ptr':
                     return _port.at_address(kv['ptr'], kv['size'])
+                if key == 'file':
+                    return _port.from_file(kv['file'], kv.get('size'), kv.get('offset', 0), kv.get('shared', 'user'))
                 return getattr(_port, maker)(kv[key], kv.get('size'), kv.get('offset', 0))
         return _port.anonymous(kv['size'])
     if type(spec) is int:
         if spec <= 0:
             raise SharedAreaError('bad sharedarea spec %d: pages must be more than 0' % spec)
+        if spec > 0xFFFFFFFFFFFF:  # (not printed: it may have more digits than str() takes)
+            raise SharedAreaError('bad sharedarea spec: more than 2**48 pages is memory nobody has')
         return _port.anonymous(spec * PAGE_SIZE)
     return _port.from_buffer(spec)
 
@@ -68,11 +72,30 @@ def add(spec):
         return _register(mem)
 
 
+# the port's subclass with compiled hot methods, where it has one (same behaviour, same errors)
+_Area = getattr(_port, 'FastArea', None) or SharedArea
+
+
 def _register(mem):
     # the next id for that memory; the caller holds _registry
     i = len(_areas)
-    _areas.append(SharedArea(i, mem, getattr(_port, 'fast_methods', None)))
+    _areas.append(_Area(i, mem))
     return i
+
+
+def _unpickle(key, make, args):
+    # an area pickled in another process (multiprocessing): the one this process has over that memory, or
+    # a new one with the next id
+    mem = make(*args)
+    with _registry:
+        for a in _areas:
+            if a._buf is not None and getattr(getattr(a, '_mem', None), 'key', None) == key:
+                break
+        else:
+            return _areas[_register(mem)]
+    mem.sync.close()
+    mem.close()
+    return a
 
 
 def _lookup(id):

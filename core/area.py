@@ -58,7 +58,7 @@ class SharedArea:
 
     _buf = None  # None once closed (class default: a half-made area closes fine)
 
-    def __init__(self, id, memory, fast_methods=None):
+    def __init__(self, id, memory):
         self.id = id
         self.size = memory.size
         self.kind = memory.kind
@@ -66,9 +66,6 @@ class SharedArea:
         self._sync = memory.sync
         self._buf = memory.buf
         self._held = _Held(self)
-        self._fast = fast_methods and fast_methods(self) or {}
-        for name in self._fast:  # compiled versions of hot methods, same behaviour (see the port)
-            setattr(self, name, self._fast[name])
 
     def __repr__(self):
         return '<SharedArea id=%d size=%d %s%s>' % (self.id, self.size, self.kind,
@@ -357,11 +354,17 @@ class SharedArea:
         if self._buf is None:
             return
         self._buf = None
-        for name in self._fast:
-            delattr(self, name)
-        self._fast = {}
         self._sync.close()
         self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
+
+    def __reduce__(self):
+        """Pickles the area for multiprocessing: the other process gets an area over the same memory."""
+        self._check(0, 0)
+        travel = getattr(self._mem, 'travel', None)
+        if travel is None:
+            raise SharedAreaError('sharedarea %d cannot be pickled: this port cannot send memory' % self.id)
+        from . import _unpickle
+        return _unpickle, travel()
 
     def __enter__(self):
         return self

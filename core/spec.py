@@ -2,12 +2,16 @@
 # dict of the keys given, checked alone and together; add() then asks the port for that kind of memory.
 from .area import SharedAreaError
 
-KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset')
-_REDIS = ('key', 'db', 'timeout', 'lease')  # issue 15: keys of redis= specs, which add() hands to .redis_area
+KEYS = ('pages', 'file', 'fd', 'ptr', 'size', 'offset', 'shared')
+_WORD_KEYS = ('file', 'shared')  # the keys whose value is text, not a number
+_SHARED = ('user', 'group')  # shared=: who else may have made a file= in /dev/shm (docs/security.md)
+_REDIS = ('key', 'db', 'timeout', 'lease')  # keys of redis= specs, which add() hands to .redis_area
 _HEX_KEYS = ('size', 'offset', 'ptr')  # uWSGI reads these as decimal or 0x-hex, pages= and fd= as decimal
 
 
 def _bad(spec, why):
+    if len(spec) > 80:
+        spec = spec[:60] + '...'  # a spec of a million digits is not repeated in the message
     raise SharedAreaError('bad sharedarea spec %r: %s' % (spec, why))
 
 
@@ -19,8 +23,9 @@ def _number(spec, key, text):
     if not digits or any(c not in allowed for c in digits):
         _bad(spec, '%s=%r is not a number (%s)' % (key, text, 'decimal or 0x-hex' if key in _HEX_KEYS else 'decimal'))
     # more than 2**60 is memory nobody has; checked on the digits, so no huge int is ever built
-    if len(digits.lstrip('0')) > (15 if hexa else 18):
-        _bad(spec, '%s=%s is too big' % (key, text))
+    n = len(digits.lstrip('0'))
+    if n > (15 if hexa else 18):
+        _bad(spec, '%s= has %d digits: too big (at most %s)' % (key, n, '15 hex digits' if hexa else '18 digits'))
     return int(digits, 16 if hexa else 10)
 
 
@@ -41,7 +46,7 @@ def parse(spec, page_size):
             _bad(spec, '%s given twice' % key)
         if not value:
             _bad(spec, '%s has no value' % key)
-        kv[key] = value if key == 'file' else _number(spec, key, value)
+        kv[key] = value if key in _WORD_KEYS else _number(spec, key, value)
     return _together(spec, kv, page_size)
 
 
@@ -59,6 +64,12 @@ def _together(spec, kv, page_size):
             _bad(spec, 'pages=%d (%d bytes) and size=%d disagree' % (kv['pages'], n, kv['size']))
     if 'offset' in kv and not ('file' in kv or 'fd' in kv):
         _bad(spec, 'offset= needs file= or fd=')
+    if 'shared' in kv:
+        if 'file' not in kv:
+            _bad(spec, 'shared= needs file=')
+        if kv['shared'] not in _SHARED:
+            _bad(spec, 'shared=%s: give shared=group (a file of another user, shared through its group) or '
+                       'shared=user (the default)' % kv['shared'])
     if ('fd' in kv or 'ptr' in kv) and 'size' not in kv:
         _bad(spec, '%s= needs size=' % source[0])
     if 'ptr' in kv and not kv['ptr']:

@@ -3,17 +3,25 @@
  * counter bump and its futex wake. Anything unusual (wrong types, out of range, closed) is handed back to
  * the pure-Python method of the SharedArea, so errors and messages stay the core's.
  *
- * The lock lives in the meta page, next to the pure path's fields (u64 update counter at 0, u8 "someone
- * waits" flag at 8):
- *   16  u32 owner: pid of the process whose thread holds the write side (0 = free)
- *   20  u32 sleepers on owner (so a release only makes the wake syscall when someone sleeps)
- *   24  u32 protocol: written and checked by the Python side (2 = this lock)
- *   28  u32 slots in use (high-water mark)
- *   64 + 64*i  u64 reader slot i: high half = pid of the process it belongs to, low half = read holds
- * A reader adds 1 to its process's slot, then looks at owner; a writer sets owner, then waits for every
- * slot to drain. Both steps are sequentially consistent atomics, so one of the two always sees the other.
- * A dead holder is found by kill(pid, 0) when a wait times out (every 50 ms): its owner word or its slot
- * is cleared by compare-and-swap, so the next locker gets in well within 1 s.
+ * The lock lives in the meta page ("the companion"), next to the update counter (layout, also in
+ * docs/ports.md):
+ *   0   u64 updates not kept in a slot (folded in from slots when a companion is taken over alone)
+ *   16  u32 wake word: wait() sleeps on it; an update adds one to it only when someone waits
+ *   20  u32 waiters: wait() calls counted in and out, so an update never clears another's mark
+ *   24  u32 protocol: written and checked by the Python side (3 = this lock)
+ *   64  u32 owner: (generation << 8) | (slot + 1) of the process whose thread holds the write side, 0 = free
+ *   68  u32 sleepers on owner (so a release only makes the wake syscall when someone sleeps)
+ *   72  u32 slots in use (high-water mark)
+ *   128 + 64*i  slot i, one cache line per process: u32 read holds (a futex word), u32 generation,
+ *       u64 that process's updates (the update counter is their sum, so updaters share no line)
+ * A process claims a slot by an open-file-description lock on byte 4096 + i of the companion (its own open
+ * of it, never mapped, given by the Python side) and keeps it while it lives: the kernel drops that lock
+ * when the process dies, in whatever pid namespace, and F_OFD_GETLK tells a waiter so. Claiming a slot
+ * whose process is gone clears what that process held and starts a new generation, so an owner word
+ * left by an earlier user of the slot is never taken for the new one's (no pids: no reuse, no namespaces).
+ * A reader adds 1 to its slot, then looks at owner; a writer sets owner, then waits for every slot to
+ * drain. Both steps are sequentially consistent atomics, so one of the two always sees the other.
+ * A waiting locker checks the holder's slot lock when a nap times out (every 50 ms).
  * Who in this process holds what (thread id, nesting depth) is kept here, guarded by the GIL. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -31,21 +39,31 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define M_COUNT 0
-#define M_FLAG 8
-#define M_OWNER 16
-#define M_SLEEP 20
-#define M_NSLOTS 28
-#define M_SLOTS 64
+#ifndef F_OFD_GETLK
+#define F_OFD_GETLK 36
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
+#endif
+
+#define M_BASE 0
+#define M_WAKE 16
+#define M_WAITERS 20
+#define M_OWNER 64
+#define M_SLEEP 68
+#define M_NSLOTS 72
+#define M_SLOTS 128
 #define SLOT_SIZE 64
 #define NSLOTS 62
+#define SLOT_LOCKS 4096 /* byte SLOT_LOCKS + i of the companion: locked by slot i's process while it lives */
 #define META_SIZE 4096
 #define SPIN 400
-#define NAP 0.05 /* seconds between dead-holder checks while waiting */
+#define NAP 0.05 /* seconds between liveness checks of a holder while waiting */
+#define SHORTEST_NAP 0.05 /* wait()'s freq is only a safety net here: the futex wakes it at once */
 #define LONGEST_NAP 86400.0 /* seconds: wait() sleeps at most this long at a time, as the pure path does */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -62,8 +80,13 @@
 #define RELAX() ((void)0)
 #endif
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LOW_HALF 0
+#else
+#define LOW_HALF 1
+#endif
+
 static PyObject *SharedAreaError;
-static uint32_t mypid;
 
 static int futex_wait(uint32_t *a, uint32_t v, double secs)
 {
@@ -80,45 +103,25 @@ static void futex_wake(uint32_t *a)
     syscall(SYS_futex, a, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* is the process gone? An exited process that its parent has not reaped yet (a zombie) holds nothing
- * either, and the parent may be the very process waiting for its lock */
-static int dead(uint32_t pid)
-{
-    if (!pid || pid == mypid)
-        return 0;
-    if (kill((pid_t)pid, 0) == -1)
-        return errno == ESRCH;
-    char path[48], buf[512];
-    snprintf(path, sizeof path, "/proc/%u/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 /* ------------------------------------------------------------------ the lock */
 
 typedef struct {
     unsigned long tid;
     long depth;
-    int excl; /* this read hold took the write side (no reader slot was free) */
 } rhold;
 
 typedef struct SyncObject {
     PyObject_HEAD
     Py_buffer meta;
     char *m;
-    uint64_t *count;
-    uint8_t *flag;
-    uint32_t *owner, *sleepers, *nslots;
-    int slot; /* -1: not claimed yet, -2: none free (reads take the write side) */
-    int gone; /* closed by the port: wait() stops with the closed error */
+    int lfd; /* this process's own open of the companion: its slot's lock */
+    uint64_t *base;
+    uint32_t *wake, *waiters, *owner, *sleepers, *nslots;
+    int slot; /* -1: not claimed yet */
+    uint32_t me; /* the owner word's value for this process: (generation << 8) | (slot + 1) */
+    int gone; /* closed by the port: every waiter of this process stops with the closed error */
+    int fd; /* the companion file, checked at each lock wait that it is still linked (-1: none) */
+    PyObject *what; /* its path, for that error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -133,28 +136,26 @@ static uint64_t *slot_at(SyncObject *s, int i)
     return (uint64_t *)(s->m + M_SLOTS + SLOT_SIZE * i);
 }
 
-/* the low half of a slot (its read count) as a futex word */
+/* the low half of a slot's first word (its read holds) as a futex word */
 static uint32_t *slot_word(SyncObject *s, int i)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (uint32_t *)slot_at(s, i);
-#else
-    return (uint32_t *)slot_at(s, i) + 1;
-#endif
+    return (uint32_t *)slot_at(s, i) + LOW_HALF;
 }
 
-static uint32_t *count_word(SyncObject *s)
+static uint64_t *slot_updates(SyncObject *s, int i)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (uint32_t *)s->count;
-#else
-    return (uint32_t *)s->count + 1;
-#endif
+    return slot_at(s, i) + 1;
+}
+
+static int gone_error(void)
+{
+    PyErr_SetString(SharedAreaError, "the area is closed (by another thread, while this one waited)");
+    return -1;
 }
 
 /* sleep while *a == v, for at most secs, without the GIL; 1 = timed out, 0 = woken or changed,
- * -1 = a signal handler raised */
-static int nap(uint32_t *a, uint32_t v, double secs)
+ * -1 = a signal handler raised or the area was closed meanwhile (exception set) */
+static int nap(SyncObject *s, uint32_t *a, uint32_t v, double secs)
 {
     int r;
     Py_BEGIN_ALLOW_THREADS
@@ -162,7 +163,43 @@ static int nap(uint32_t *a, uint32_t v, double secs)
     Py_END_ALLOW_THREADS
     if (PyErr_CheckSignals())
         return -1;
+    if (s->gone)
+        return gone_error();
     return r == ETIMEDOUT;
+}
+
+static int lock_byte(int fd, int cmd, short type, off_t at)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = at;
+    fl.l_len = 1;
+    if (fcntl(fd, cmd, &fl) == -1)
+        return -1;
+    return cmd == F_OFD_GETLK ? fl.l_type : 0;
+}
+
+/* is the process of slot i alive? Its open of the companion holds the slot's lock while it lives */
+static int slot_alive(SyncObject *s, int i)
+{
+    if (i == s->slot)
+        return 1;
+    int t = lock_byte(s->lfd, F_OFD_GETLK, F_WRLCK, SLOT_LOCKS + i);
+    return t == -1 || t != F_UNLCK; /* cannot tell: alive */
+}
+
+/* is the holder named by owner word v gone? (its slot is free, or was claimed anew since) */
+static int owner_dead(SyncObject *s, uint32_t v)
+{
+    int i = (int)(v & 0xff) - 1;
+    if (i < 0 || i >= NSLOTS)
+        return 1;
+    uint32_t gen = (uint32_t)(LOAD(slot_at(s, i)) >> 32);
+    if ((gen & 0xffffff) != v >> 8)
+        return 1;
+    return !slot_alive(s, i);
 }
 
 static void wake_owner_sleepers(SyncObject *s)
@@ -171,22 +208,73 @@ static void wake_owner_sleepers(SyncObject *s)
         futex_wake(s->owner);
 }
 
+/* take a free slot (or one whose process is gone) for this process, for as long as it lives */
+static int claim_slot(SyncObject *s)
+{
+    for (int i = 0; i < NSLOTS; i++) {
+        if (lock_byte(s->lfd, F_OFD_SETLK, F_WRLCK, SLOT_LOCKS + i) == -1)
+            continue; /* another live process has it */
+        /* whoever had it is gone: its read holds go, and a new generation tells its owner word apart */
+        uint64_t *p = slot_at(s, i), v = LOAD(p), n;
+        do
+            n = (uint64_t)((uint32_t)(v >> 32) + 1) << 32;
+        while (!CAS(p, &v, n));
+        s->slot = i;
+        s->me = (((uint32_t)(n >> 32) & 0xffffff) << 8) | (uint32_t)(i + 1);
+        uint32_t o = LOAD(s->owner);
+        if (o && (o & 0xff) == (uint32_t)(i + 1) && CAS(s->owner, &o, 0))
+            wake_owner_sleepers(s); /* its write hold goes too */
+        futex_wake(slot_word(s, i)); /* a writer waiting for its readers to drain looks again */
+        uint32_t k = LOAD(s->nslots);
+        while (k < (uint32_t)i + 1 && !CAS(s->nslots, &k, (uint32_t)i + 1))
+            ;
+        return 0;
+    }
+    PyErr_Format(SharedAreaError, "more than %d processes use this area at once: the compiled lock has %d slots "
+                 "(SHAREDAREA_PURE=1 in all of them has no such limit)", NSLOTS, NSLOTS);
+    return -1;
+}
+
+static inline int have_slot(SyncObject *s)
+{
+    if (s->gone)
+        return gone_error();
+    return s->slot >= 0 ? 0 : claim_slot(s);
+}
+
+
+/* before sleeping on the lock: a companion removed while in use (systemd's RemoveIPC) splits the lock,
+ * since newcomers make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
+static int unlinked(SyncObject *s)
+{
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) || st.st_nlink)
+        return 0;
+    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
+                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
+                 "processes that opened the file since; close the area and add it again (in every process)",
+                 s->what ? s->what : Py_None);
+    return -1;
+}
+
 /* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
 static int await_owner(SyncObject *s, int *spins)
 {
     uint32_t v;
     while ((v = LOAD(s->owner)) != 0) {
-        if (v != mypid && *spins < SPIN) {
+        if (v != s->me && *spins < SPIN) {
             (*spins)++;
             RELAX();
             continue;
         }
+        if (unlinked(s))
+            return -1;
         ADD(s->sleepers, 1);
-        int r = nap(s->owner, v, NAP);
+        int r = nap(s, s->owner, v, NAP);
         SUB(s->sleepers, 1);
         if (r < 0)
             return -1;
-        if (r == 1 && dead(v)) {
+        if (r == 1 && v != s->me && owner_dead(s, v)) {
             uint32_t e = v;
             if (CAS(s->owner, &e, 0))
                 wake_owner_sleepers(s);
@@ -195,40 +283,24 @@ static int await_owner(SyncObject *s, int *spins)
     return 0;
 }
 
-static int claim_slot(SyncObject *s)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < NSLOTS; i++) {
-            uint64_t *p = slot_at(s, i);
-            uint64_t v = LOAD(p);
-            uint32_t pid = (uint32_t)(v >> 32);
-            if (pass == 0 ? (v == 0 || pid == mypid) : dead(pid)) {
-                /* a slot with our pid is a leftover of a dead process that had our pid */
-                if (CAS(p, &v, (uint64_t)mypid << 32)) {
-                    uint32_t n = LOAD(s->nslots);
-                    while (n < (uint32_t)i + 1 && !CAS(s->nslots, &n, (uint32_t)i + 1))
-                        ;
-                    return i;
-                }
-            }
-        }
-    }
-    return -2;
-}
-
+/* let the write side go; a compare-and-swap, so a hold taken over by others (they found this process
+ * closed, its slot free) is never let go by mistake */
 static void wr_release(SyncObject *s)
 {
-    STORE(s->owner, 0);
-    wake_owner_sleepers(s);
+    uint32_t e = s->me;
+    if (CAS(s->owner, &e, 0))
+        wake_owner_sleepers(s);
 }
 
 /* take the write side: the owner word, then wait for every reader slot to drain */
 static int wr_acquire(SyncObject *s)
 {
     int spins = 0;
+    if (have_slot(s))
+        return -1;
     for (;;) {
         uint32_t v = 0;
-        if (CAS(s->owner, &v, mypid))
+        if (CAS(s->owner, &v, s->me))
             break;
         if (await_owner(s, &spins))
             return -1;
@@ -242,18 +314,18 @@ static int wr_acquire(SyncObject *s)
             uint32_t k = (uint32_t)v;
             if (!k)
                 break;
-            if (spins < SPIN && (uint32_t)(v >> 32) != mypid) {
+            if (spins < SPIN && (int)i != s->slot) {
                 spins++;
                 RELAX();
                 continue;
             }
-            int r = nap(slot_word(s, (int)i), k, NAP);
+            int r = unlinked(s) ? -1 : nap(s, slot_word(s, (int)i), k, NAP);
             if (r < 0) {
                 wr_release(s);
                 return -1;
             }
-            if (r == 1 && dead((uint32_t)(v >> 32)))
-                CAS(p, &v, 0); /* the dead process's read holds go with its slot */
+            if (r == 1 && !slot_alive(s, (int)i))
+                CAS(p, &v, v & ~(uint64_t)0xffffffff); /* the dead process's read holds go */
         }
     }
     return 0;
@@ -266,15 +338,11 @@ static void rd_release(SyncObject *s)
         futex_wake(slot_word(s, s->slot));
 }
 
-/* take the read side; 0 = shared, 1 = took the write side instead (no slot), -1 = error */
+/* take the read side: one more read hold in this process's slot, once no writer owns the lock */
 static int rd_acquire(SyncObject *s)
 {
-    if (s->slot < 0) {
-        if (s->slot == -1)
-            s->slot = claim_slot(s);
-        if (s->slot < 0)
-            return wr_acquire(s) ? -1 : 1;
-    }
+    if (have_slot(s))
+        return -1;
     uint64_t *p = slot_at(s, s->slot);
     int spins = 0;
     for (;;) {
@@ -295,8 +363,10 @@ static Py_ssize_t find_rd(SyncObject *s, unsigned long me)
     return -1;
 }
 
-/* around a single op: 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken,
- * -1 = error set, -2 = a write while this thread holds rlock (the core raises the error) */
+/* around a single op; write: 0 a read, 1 a write, 2 an atomic read-modify-write of an aligned integer
+ * (it needs only the shared side: wlock still excludes it, and other such ops need no exclusion).
+ * 0 = nested in a hold of this thread, 1 = read side taken, 2 = write side taken, -1 = error set,
+ * -2 = a write while this thread holds rlock (the core raises the error) */
 static inline int op_enter(SyncObject *s, int write)
 {
     unsigned long me = PyThread_get_thread_ident();
@@ -304,10 +374,9 @@ static inline int op_enter(SyncObject *s, int write)
         return 0;
     if (s->nrd && find_rd(s, me) >= 0)
         return write ? -2 : 0;
-    if (write)
+    if (write == 1)
         return wr_acquire(s) ? -1 : 2;
-    int r = rd_acquire(s);
-    return r < 0 ? -1 : r + 1;
+    return rd_acquire(s) ? -1 : 1;
 }
 
 static inline void op_leave(SyncObject *s, int h)
@@ -318,13 +387,24 @@ static inline void op_leave(SyncObject *s, int h)
         wr_release(s);
 }
 
+/* one more update, counted in this process's slot (held: a lock side, so the slot is claimed); the
+ * shared wake word is touched only when someone waits */
 static inline void bump(SyncObject *s)
 {
-    ADD(s->count, 1);
-    if (LOAD(s->flag)) {
-        STORE(s->flag, 0);
-        futex_wake(count_word(s));
+    ADD(slot_updates(s, s->slot), 1);
+    if (LOAD(s->waiters)) {
+        ADD(s->wake, 1);
+        futex_wake(s->wake);
     }
+}
+
+static uint64_t total(SyncObject *s)
+{
+    uint64_t t = LOAD(s->base);
+    uint32_t n = LOAD(s->nslots);
+    for (uint32_t i = 0; i < n && i < NSLOTS; i++)
+        t += LOAD(slot_updates(s, (int)i));
+    return t;
 }
 
 /* the core's sync interface: r/w enter (nesting), end leaves the innermost hold */
@@ -358,26 +438,25 @@ static PyObject *S_r(SyncObject *s, PyObject *unused)
         s->rd[i].depth++;
         Py_RETURN_NONE;
     }
-    int r = rd_acquire(s);
-    if (r < 0)
-        return NULL;
-    /* the acquire may have let other threads run (and append): make room only now */
+    /* room first: once the read side is taken, nothing may fail before it is recorded */
     if (s->nrd == s->cap) {
         Py_ssize_t cap = s->cap ? s->cap * 2 : 4;
         rhold *n = PyMem_Realloc(s->rd, cap * sizeof(rhold));
-        if (!n) {
-            if (r)
-                wr_release(s);
-            else
-                rd_release(s);
+        if (!n)
             return PyErr_NoMemory();
-        }
         s->rd = n;
         s->cap = cap;
     }
+    if (rd_acquire(s))
+        return NULL;
+    /* the acquire may have let other threads run, and they may have grown the table: it has room still */
+    if (s->nrd == s->cap) {
+        rd_release(s);
+        PyErr_SetString(PyExc_RuntimeError, "sharedarea: read-hold table full");
+        return NULL;
+    }
     s->rd[s->nrd].tid = me;
     s->rd[s->nrd].depth = 1;
-    s->rd[s->nrd].excl = r;
     s->nrd++;
     Py_RETURN_NONE;
 }
@@ -396,25 +475,23 @@ static PyObject *S_end(SyncObject *s, PyObject *unused)
     if (i < 0)
         Py_RETURN_FALSE;
     if (!--s->rd[i].depth) {
-        int excl = s->rd[i].excl;
         s->rd[i] = s->rd[--s->nrd];
-        if (excl)
-            wr_release(s);
-        else
-            rd_release(s);
+        rd_release(s);
     }
     Py_RETURN_TRUE;
 }
 
 static PyObject *S_bump(SyncObject *s, PyObject *unused)
 {
+    if (have_slot(s))
+        return NULL;
     bump(s);
     Py_RETURN_NONE;
 }
 
 static PyObject *S_count(SyncObject *s, PyObject *unused)
 {
-    return PyLong_FromUnsignedLongLong(LOAD(s->count));
+    return PyLong_FromUnsignedLongLong(total(s));
 }
 
 static double now(void)
@@ -424,15 +501,21 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* wait(freq_ms, timeout_s, since=None): True once the counter differs from since (None: its value now), False at the timeout (0 = none). The futex
- * sleep is cut into freq-long naps only so that signal handlers run. */
+/* wait(freq_ms, timeout_s, since=None): True once the counter differs from since (None: its value now),
+ * False at the timeout (0 = none). The waiter counts itself in, so every update from then on wakes it
+ * (sequentially consistent: the updater sees the count, or the waiter sees the update); freq, bounded
+ * below, only cuts the sleep into naps. */
 static PyObject *S_wait(SyncObject *s, PyObject *args)
 {
     double freq, timeout;
-    PyObject *since = Py_None;
+    PyObject *since = Py_None, *res = NULL;
     if (!PyArg_ParseTuple(args, "dd|O", &freq, &timeout, &since))
         return NULL;
-    uint64_t c0 = LOAD(s->count);
+    if (s->gone) {
+        gone_error();
+        return NULL;
+    }
+    uint64_t c0 = total(s);
     if (since != Py_None) {
         c0 = PyLong_AsUnsignedLongLongMask(since);
         if (c0 == (uint64_t)-1 && PyErr_Occurred())
@@ -441,40 +524,62 @@ static PyObject *S_wait(SyncObject *s, PyObject *args)
     double end = timeout > 0 ? now() + timeout : 0, step = freq / 1000.0;
     if (!(step <= LONGEST_NAP)) /* a longer (or infinite) period must still fit a timespec */
         step = LONGEST_NAP;
+    if (step < SHORTEST_NAP)
+        step = SHORTEST_NAP;
+    ADD(s->waiters, 1);
     for (;;) {
-        if (s->gone) {
-            PyErr_SetString(SharedAreaError, "the area is closed (by another thread, while this one waited)");
-            return NULL;
+        uint32_t w = LOAD(s->wake);
+        if (total(s) != c0) {
+            res = Py_True;
+            break;
         }
-        STORE(s->flag, 1); /* ask updaters to wake us; set before the counter is read again */
-        if (LOAD(s->count) != c0)
-            Py_RETURN_TRUE;
         double t = step;
         if (end) {
             t = end - now();
-            if (t <= 0)
-                Py_RETURN_FALSE;
+            if (t <= 0) {
+                res = Py_False;
+                break;
+            }
             if (t > step)
                 t = step;
         }
-        Py_BEGIN_ALLOW_THREADS
-        futex_wait(count_word(s), (uint32_t)c0, t);
-        Py_END_ALLOW_THREADS
-        if (PyErr_CheckSignals())
-            return NULL;
+        if (nap(s, s->wake, w, t) < 0)
+            break;
     }
+    SUB(s->waiters, 1);
+    Py_XINCREF(res);
+    return res;
 }
 
-/* the port closed the area: a wait() in another thread stops (the mapping stays while this object lives) */
+/* the port closed the area: every hold this process has goes (other processes can lock at once), and
+ * every thread of it that waits (for the lock, or in wait()) stops with the closed error */
 static PyObject *S_forget(SyncObject *s, PyObject *unused)
 {
+    if (!s->m || s->gone)
+        Py_RETURN_NONE;
     s->gone = 1;
-    if (s->m)
-        futex_wake(count_word(s));
+    if (s->wr_tid) {
+        s->wr_tid = 0;
+        s->wdepth = 0;
+        wr_release(s);
+    }
+    while (s->nrd)
+        s->nrd--, rd_release(s);
+    futex_wake(s->owner);
+    futex_wake(s->wake);
+    uint32_t n = LOAD(s->nslots);
+    for (uint32_t i = 0; i < n && i < NSLOTS; i++)
+        futex_wake(slot_word(s, (int)i));
+    /* the slot goes now: the Python side closes lfd next, and its number may be reused at once */
+    if (s->slot >= 0)
+        lock_byte(s->lfd, F_OFD_SETLK, F_UNLCK, SLOT_LOCKS + s->slot);
+    s->slot = -1;
+    s->lfd = -1;
+    s->fd = -1; /* the port closes it next */
     Py_RETURN_NONE;
 }
 
-/* what this process holds, for tests and the benchmark: (owner pid, our slot, write depth, readers) */
+/* what this process holds, for tests and the benchmark: (owner word, our slot, write depth, readers) */
 static PyObject *S_state(SyncObject *s, PyObject *unused)
 {
     return Py_BuildValue("(Iiln)", LOAD(s->owner), s->slot, s->wdepth, s->nrd);
@@ -482,8 +587,9 @@ static PyObject *S_state(SyncObject *s, PyObject *unused)
 
 static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
 {
-    PyObject *obj;
-    if (!PyArg_ParseTuple(args, "O", &obj))
+    PyObject *obj, *what = Py_None;
+    int lfd, fd = -1;
+    if (!PyArg_ParseTuple(args, "Oi|iO", &obj, &lfd, &fd, &what))
         return -1;
     if (s->m) {
         PyErr_SetString(PyExc_TypeError, "Sync is already set up");
@@ -497,12 +603,17 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
         return -1;
     }
     s->m = s->meta.buf;
-    s->count = (uint64_t *)(s->m + M_COUNT);
-    s->flag = (uint8_t *)(s->m + M_FLAG);
+    s->lfd = lfd;
+    s->base = (uint64_t *)(s->m + M_BASE);
+    s->wake = (uint32_t *)(s->m + M_WAKE);
+    s->waiters = (uint32_t *)(s->m + M_WAITERS);
     s->owner = (uint32_t *)(s->m + M_OWNER);
     s->sleepers = (uint32_t *)(s->m + M_SLEEP);
     s->nslots = (uint32_t *)(s->m + M_NSLOTS);
     s->slot = -1;
+    s->fd = fd;
+    Py_INCREF(what);
+    s->what = what;
     s->next = all_syncs;
     s->prev = NULL;
     if (all_syncs)
@@ -517,16 +628,10 @@ static void S_dealloc(SyncObject *s)
         /* leave what this process still holds, so the others go on */
         if (s->wr_tid)
             wr_release(s);
-        for (Py_ssize_t i = 0; i < s->nrd; i++)
-            if (s->rd[i].excl)
-                wr_release(s);
-            else
-                rd_release(s);
-        if (s->slot >= 0) {
-            uint64_t *p = slot_at(s, s->slot);
-            uint64_t v = (uint64_t)mypid << 32;
-            CAS(p, &v, 0);
-        }
+        while (s->nrd)
+            s->nrd--, rd_release(s);
+        if (s->slot >= 0 && s->lfd >= 0)
+            lock_byte(s->lfd, F_OFD_SETLK, F_UNLCK, SLOT_LOCKS + s->slot);
         if (s->prev)
             s->prev->next = s->next;
         else
@@ -536,6 +641,7 @@ static void S_dealloc(SyncObject *s)
         PyBuffer_Release(&s->meta);
     }
     PyMem_Free(s->rd);
+    Py_XDECREF(s->what);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -549,26 +655,52 @@ static PyMethodDef S_methods[] = {
     {"bump", (PyCFunction)S_bump, METH_NOARGS, "bump the update counter (write side held)"},
     {"count", (PyCFunction)S_count, METH_NOARGS, "the update counter"},
     {"wait", (PyCFunction)S_wait, METH_VARARGS, "wait(freq_ms, timeout_s, since=None)"},
-    {"forget", (PyCFunction)S_forget, METH_NOARGS, "closed: wake wait() callers, which raise"},
-    {"state", (PyCFunction)S_state, METH_NOARGS, "(owner pid, slot, write depth, read holders)"},
+    {"forget", (PyCFunction)S_forget, METH_NOARGS, "closed: drop this process's holds, wake its waiters, which raise"},
+    {"state", (PyCFunction)S_state, METH_NOARGS, "(owner word, slot, write depth, read holders)"},
     {NULL}};
 
 static PyTypeObject SyncType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
     .tp_basicsize = sizeof(SyncObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sync(meta): the process-shared lock, update counter and wait() over a 4096-byte meta page",
+    .tp_doc = "Sync(meta, lfd, fd=-1, what=None): the process-shared lock, update counter and wait() over a 4096-byte "
+              "meta page; lfd is this process's own open of the companion (never mapped), fd the named companion "
+              "checked to be still linked at each lock wait, what its path",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)S_init,
     .tp_dealloc = (destructor)S_dealloc,
     .tp_methods = S_methods,
 };
 
+/* taking a companion over alone (every earlier user gone): the lock state goes, the updates stay */
+static PyObject *M_reset(PyObject *mod, PyObject *arg)
+{
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_WRITABLE) < 0)
+        return NULL;
+    if (b.len < META_SIZE) {
+        PyBuffer_Release(&b);
+        PyErr_SetString(PyExc_ValueError, "the meta buffer must be 4096 bytes");
+        return NULL;
+    }
+    char *m = b.buf;
+    uint64_t t = LOAD((uint64_t *)(m + M_BASE));
+    uint32_t n = LOAD((uint32_t *)(m + M_NSLOTS));
+    for (uint32_t i = 0; i < n && i < NSLOTS; i++)
+        t += LOAD((uint64_t *)(m + M_SLOTS + SLOT_SIZE * i) + 1);
+    memset(m + 16, 0, META_SIZE - 16);
+    STORE((uint64_t *)(m + M_BASE), t);
+    PyBuffer_Release(&b);
+    Py_RETURN_NONE;
+}
+
 static void after_fork_child(void)
 {
-    mypid = (uint32_t)getpid();
+    /* the child holds nothing of its parent's; it claims a slot of its own (on its own open of the
+     * companion, which the Python side makes it) when it first locks */
     for (SyncObject *s = all_syncs; s; s = s->next) {
         s->slot = -1;
+        s->me = 0;
         s->wr_tid = 0;
         s->wdepth = 0;
         s->nrd = 0;
@@ -577,23 +709,23 @@ static void after_fork_child(void)
 
 /* ------------------------------------------------------------------ the area's hot ops */
 
+/* The base class of the port's SharedArea: the port's subclass lists it before the core's SharedArea, so
+ * `area.inc64` finds these methods first (a plain method call, no per-instance binding). Attached to the
+ * area's buffer and Sync by _attach(), let go by _detach() at close. */
 typedef struct {
     PyObject_HEAD
     Py_buffer buf;
-    int has_buf, closed, busy;
+    int has_buf, closed, busy; /* busy: threads of this area asleep in the lock (they still use buf and s) */
     char *p;
     Py_ssize_t size;
     SyncObject *s;
-    PyObject *area; /* the SharedArea, whose pure-Python methods handle every unusual call */
 } AreaObject;
+
+static PyObject *CoreArea; /* the core's SharedArea, whose methods handle every unusual call */
 
 static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (!a->area) {
-        PyErr_SetString(SharedAreaError, "sharedarea is closed");
-        return NULL;
-    }
-    PyObject *f = PyObject_GetAttrString((PyObject *)Py_TYPE(a->area), name);
+    PyObject *f = PyObject_GetAttrString(CoreArea, name);
     if (!f)
         return NULL;
     Py_ssize_t nkw = kw ? PyTuple_GET_SIZE(kw) : 0;
@@ -605,7 +737,7 @@ static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py
             return PyErr_NoMemory();
         }
     }
-    v[0] = a->area;
+    v[0] = (PyObject *)a;
     for (Py_ssize_t i = 0; i < nargs + nkw; i++)
         v[i + 1] = args[i];
     PyObject *r = PyObject_Vectorcall(f, v, nargs + 1, kw);
@@ -615,24 +747,29 @@ static PyObject *slow(AreaObject *a, const char *name, PyObject *const *args, Py
     return r;
 }
 
-static void area_drop_buffer(AreaObject *a)
+/* a closed area lets go of its buffer and Sync once no thread sleeps in its lock: it keeps no fd, no mapping */
+static void area_let_go(AreaObject *a)
 {
-    if (a->has_buf && !a->busy) {
+    if (!a->closed || a->busy)
+        return;
+    if (a->has_buf) {
         a->has_buf = 0;
         PyBuffer_Release(&a->buf);
     }
+    Py_CLEAR(a->s);
 }
 
-/* lock around an op; after a wait the area may have been closed by another thread: then give up */
+/* lock around an op; after a wait the area may have been closed by another thread: then give up (-2) */
 static inline int enter(AreaObject *a, int write)
 {
     a->busy++;
     int h = op_enter(a->s, write);
     a->busy--;
-    if (h >= 0 && a->closed) {
-        op_leave(a->s, h);
-        area_drop_buffer(a);
-        return -2;
+    if (a->closed) {
+        if (h >= 0)
+            op_leave(a->s, h);
+        area_let_go(a);
+        return h >= 0 ? -2 : h;
     }
     return h;
 }
@@ -724,6 +861,47 @@ static inline int getval(PyObject *o, int w, uint64_t *out)
     return 1;
 }
 
+/* an integer op can be one atomic instruction (under the shared side) where the integer is naturally
+ * aligned (so within one cache line) and the machine is little-endian, as the area's integers are */
+static inline int atomic_ok(const char *q, int w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return ((uintptr_t)q & (uintptr_t)(w - 1)) == 0;
+#else
+    return 0;
+#endif
+}
+
+static inline uint64_t atomic_add(char *q, int w, uint64_t v)
+{
+    switch (w) {
+    case 1: return __atomic_add_fetch((uint8_t *)q, (uint8_t)v, __ATOMIC_SEQ_CST);
+    case 2: return __atomic_add_fetch((uint16_t *)q, (uint16_t)v, __ATOMIC_SEQ_CST);
+    case 4: return __atomic_add_fetch((uint32_t *)q, (uint32_t)v, __ATOMIC_SEQ_CST);
+    default: return __atomic_add_fetch((uint64_t *)q, v, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline void atomic_st(char *q, int w, uint64_t v)
+{
+    switch (w) {
+    case 1: __atomic_store_n((uint8_t *)q, (uint8_t)v, __ATOMIC_SEQ_CST); break;
+    case 2: __atomic_store_n((uint16_t *)q, (uint16_t)v, __ATOMIC_SEQ_CST); break;
+    case 4: __atomic_store_n((uint32_t *)q, (uint32_t)v, __ATOMIC_SEQ_CST); break;
+    default: __atomic_store_n((uint64_t *)q, v, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline uint64_t atomic_ld(const char *q, int w)
+{
+    switch (w) {
+    case 1: return __atomic_load_n((const uint8_t *)q, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((const uint16_t *)q, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((const uint32_t *)q, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((const uint64_t *)q, __ATOMIC_RELAXED);
+    }
+}
+
 static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw, int w,
                               const char *name)
 {
@@ -733,7 +911,8 @@ static inline PyObject *readN(AreaObject *a, PyObject *const *args, Py_ssize_t n
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
-    uint64_t v = ld(a->p + pos, w);
+    const char *q = a->p + pos;
+    uint64_t v = atomic_ok(q, w) ? atomic_ld(q, w) : ld(q, w);
     op_leave(a->s, h);
     return PyLong_FromLongLong(sign(v, w));
 }
@@ -743,13 +922,16 @@ static inline PyObject *writeN(AreaObject *a, PyObject *const *args, Py_ssize_t 
 {
     Py_ssize_t pos;
     uint64_t v;
-    int h;
+    int h, at;
     if (nargs != 2 || kw || (pos = getpos(a, args[0], w)) < 0 || !getval(args[1], w, &v) ||
-        (h = enter(a, 1)) == -2)
+        (h = enter(a, (at = atomic_ok(a->p + pos, w)) ? 2 : 1)) == -2)
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
-    st(a->p + pos, w, v);
+    if (at)
+        atomic_st(a->p + pos, w, v);
+    else
+        st(a->p + pos, w, v);
     bump(a->s);
     op_leave(a->s, h);
     Py_RETURN_NONE;
@@ -760,15 +942,20 @@ static inline PyObject *addN(AreaObject *a, PyObject *const *args, Py_ssize_t na
 {
     Py_ssize_t pos;
     uint64_t v = 1;
-    int h;
+    int h, at;
     if (nargs < 1 || nargs > 2 || kw || (pos = getpos(a, args[0], w)) < 0 || (nargs == 2 && !getval(args[1], w, &v)) ||
-        (h = enter(a, 1)) == -2)
+        (h = enter(a, (at = atomic_ok(a->p + pos, w)) ? 2 : 1)) == -2)
         return slow(a, name, args, nargs, kw);
     if (h < 0)
         return NULL;
     char *q = a->p + pos;
-    uint64_t n = neg ? ld(q, w) - v : ld(q, w) + v;
-    st(q, w, n);
+    uint64_t n;
+    if (at) {
+        n = atomic_add(q, w, neg ? (uint64_t)0 - v : v); /* under the shared side: other such ops run alongside */
+    } else {
+        n = neg ? ld(q, w) - v : ld(q, w) + v;
+        st(q, w, n);
+    }
     bump(a->s);
     op_leave(a->s, h);
     return PyLong_FromLongLong(sign(n, w));
@@ -864,29 +1051,93 @@ slow:
     return slow(a, "write", args, nargs, kw);
 }
 
-/* rlock()/wlock() return the SharedArea, for `with area.wlock():` */
-static PyObject *A_lock(AreaObject *a, int write, const char *name)
+/* rlock()/wlock() return a small object for `with`, whose __enter__/__exit__ are C calls: once the lock is
+ * taken, no Python code runs until the with-block is entered, so an asynchronous exception (a
+ * KeyboardInterrupt, an alarm handler raising) cannot leave a hold behind. If one lands between wlock()'s
+ * return and the with-block, the object is dropped unentered while that exception unwinds: the hold goes. */
+typedef struct {
+    PyObject_HEAD
+    AreaObject *a;
+    int entered; /* __enter__ ran (or the hold is not this object's to drop) */
+} HeldObject;
+
+static void H_dealloc(HeldObject *h)
 {
-    if (a->closed || !a->area)
-        return slow(a, name, NULL, 0, NULL);
-    a->busy++;
-    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
-    a->busy--;
+    if (!h->entered && PyErr_Occurred() && !h->a->closed && h->a->s)
+        Py_XDECREF(S_end(h->a->s, NULL));
+    Py_DECREF(h->a);
+    PyObject_Free(h);
+}
+
+static PyObject *H_enter(HeldObject *h, PyObject *unused)
+{
+    h->entered = 1;
+    Py_INCREF(h->a);
+    return (PyObject *)h->a;
+}
+
+static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw);
+
+static PyObject *H_exit(HeldObject *h, PyObject *args)
+{
+    h->entered = 1;
+    PyObject *r = A_unlock(h->a, NULL, 0, NULL);
     if (!r)
         return NULL;
     Py_DECREF(r);
-    if (a->closed) {
-        /* closed by another thread while this one waited: a hold on a closed area could never be let go
-         * (unlock() refuses closed areas), and other processes would wait for it forever */
-        Py_XDECREF(S_end(a->s, NULL));
-        area_drop_buffer(a);
-        return slow(a, name, NULL, 0, NULL);
-    }
-    Py_INCREF(a->area);
-    return a->area;
+    Py_RETURN_FALSE;
 }
 
-/* rlock/wlock/unlock take no arguments: any given go to the pure method, for its TypeError */
+static PyMethodDef H_methods[] = {
+    {"__enter__", (PyCFunction)H_enter, METH_NOARGS, "the area"},
+    {"__exit__", (PyCFunction)H_exit, METH_VARARGS, "unlock()"},
+    {NULL}};
+
+static PyTypeObject HeldType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Held",
+    .tp_basicsize = sizeof(HeldObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "what rlock() and wlock() return: `with area.wlock():` unlocks on exit",
+    .tp_dealloc = (destructor)H_dealloc,
+    .tp_methods = H_methods,
+};
+
+static PyObject *A_lock(AreaObject *a, int write, const char *name)
+{
+    if (a->closed || !a->s)
+        return slow(a, name, NULL, 0, NULL);
+    HeldObject *h = PyObject_New(HeldObject, &HeldType); /* made first: nothing may fail once the lock is held */
+    if (!h)
+        return NULL;
+    Py_INCREF(a);
+    h->a = a;
+    h->entered = 1;
+    a->busy++;
+    PyObject *r = write ? S_w(a->s, NULL) : S_r(a->s, NULL);
+    a->busy--;
+    if (!r) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    Py_DECREF(r);
+    if (a->closed) {
+        /* closed by another thread while this one waited: a hold on a closed area could never be let go */
+        Py_XDECREF(S_end(a->s, NULL));
+        area_let_go(a);
+        Py_DECREF(h);
+        return slow(a, name, NULL, 0, NULL);
+    }
+    /* a signal that came while this thread waited: its handler runs here, and if it raises, the hold goes */
+    if (PyErr_CheckSignals()) {
+        Py_XDECREF(S_end(a->s, NULL));
+        Py_DECREF(h);
+        return NULL;
+    }
+    h->entered = 0;
+    return (PyObject *)h;
+}
+
+/* rlock/wlock/unlock take no arguments: any given go to the core's method, for its TypeError */
 static PyObject *A_rlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
     if (nargs || kw)
@@ -903,7 +1154,7 @@ static PyObject *A_wlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs,
 
 static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    if (nargs || kw || a->closed)
+    if (nargs || kw || a->closed || !a->s)
         return slow(a, "unlock", args, nargs, kw);
     PyObject *r = S_end(a->s, NULL);
     if (r == Py_True) {
@@ -914,55 +1165,44 @@ static PyObject *A_unlock(AreaObject *a, PyObject *const *args, Py_ssize_t nargs
     return slow(a, "unlock", NULL, 0, NULL); /* holds nothing: the core raises its error */
 }
 
-static PyObject *A_close(AreaObject *a, PyObject *unused)
+static PyObject *A_detach(AreaObject *a, PyObject *unused)
 {
     a->closed = 1;
-    area_drop_buffer(a);
+    area_let_go(a);
     Py_RETURN_NONE;
 }
 
-static int A_init(AreaObject *a, PyObject *args, PyObject *kw)
+static PyObject *A_attach(AreaObject *a, PyObject *args)
 {
-    PyObject *buf, *area;
+    PyObject *buf;
     SyncObject *s;
-    if (!PyArg_ParseTuple(args, "OO!O", &buf, &SyncType, &s, &area))
-        return -1;
-    if (a->has_buf || a->s) {
-        PyErr_SetString(PyExc_TypeError, "Area is already set up");
-        return -1;
+    if (!PyArg_ParseTuple(args, "OO!", &buf, &SyncType, &s))
+        return NULL;
+    if (a->has_buf || a->s || a->closed) {
+        PyErr_SetString(PyExc_TypeError, "the area is already attached");
+        return NULL;
     }
     if (PyObject_GetBuffer(buf, &a->buf, PyBUF_WRITABLE) < 0)
-        return -1;
+        return NULL;
     a->has_buf = 1;
     a->p = a->buf.buf;
     a->size = a->buf.len;
     Py_INCREF(s);
     a->s = s;
-    Py_INCREF(area);
-    a->area = area;
-    return 0;
+    Py_RETURN_NONE;
 }
 
 static int A_traverse(AreaObject *a, visitproc visit, void *arg)
 {
-    Py_VISIT(a->area);
-    Py_VISIT(a->s);
-    return 0;
-}
-
-static int A_clear(AreaObject *a)
-{
-    Py_CLEAR(a->area);
-    return 0;
+    return 0; /* holds no Python object that could be in a cycle (the subclass visits its own dict and type) */
 }
 
 static void A_dealloc(AreaObject *a)
 {
     PyObject_GC_UnTrack(a);
-    A_clear(a);
+    a->closed = 1;
     a->busy = 0;
-    area_drop_buffer(a);
-    Py_CLEAR(a->s);
+    area_let_go(a);
     Py_TYPE(a)->tp_free((PyObject *)a);
 }
 
@@ -979,19 +1219,18 @@ static PyMethodDef A_methods[] = {
     {"rlock", FC A_rlock, FAST, NULL},
     {"wlock", FC A_wlock, FAST, NULL},
     {"unlock", FC A_unlock, FAST, NULL},
-    {"close", (PyCFunction)A_close, METH_NOARGS, "stop using the area's memory"},
+    {"_attach", (PyCFunction)A_attach, METH_VARARGS, "_attach(buffer, sync): the memory and lock the ops use"},
+    {"_detach", (PyCFunction)A_detach, METH_NOARGS, "closed: let go of the buffer and the Sync"},
     {NULL}};
 
 static PyTypeObject AreaType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Area",
     .tp_basicsize = sizeof(AreaObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Area(buffer, sync, sharedarea): compiled read/write/readN/writeN/incN/decN for one area",
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "compiled read/write/readN/writeN/incN/decN, the base the port's SharedArea puts first",
     .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)A_init,
     .tp_dealloc = (destructor)A_dealloc,
     .tp_traverse = (traverseproc)A_traverse,
-    .tp_clear = (inquiry)A_clear,
     .tp_methods = A_methods,
 };
 
@@ -1023,13 +1262,18 @@ static PyTypeObject FnType = {
 
 static PyObject *F_call(FnObject *f, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
-    /* keywords go to the core's function, which takes none (and says so) */
+    /* keywords go to the core's function (it knows uWSGI's len=) */
     if (nargs >= 1 && !kw && PyLong_CheckExact(args[0])) {
         Py_ssize_t id = PyLong_AsSsize_t(args[0]);
         if (id >= 0 && id < PyList_GET_SIZE(f->areas)) {
             PyObject *a = PyList_GET_ITEM(f->areas, id);
-            if (Py_TYPE(a) == &AreaType && !((AreaObject *)a)->closed)
-                return f->fn((AreaObject *)a, args + 1, nargs - 1, kw);
+            if (PyObject_TypeCheck(a, &AreaType) && !((AreaObject *)a)->closed) {
+                /* the op may sleep without the GIL while configure() drops the list's reference */
+                Py_INCREF(a);
+                PyObject *r = f->fn((AreaObject *)a, args + 1, nargs - 1, kw);
+                Py_DECREF(a);
+                return r;
+            }
         }
         PyErr_Clear();
     }
@@ -1081,8 +1325,31 @@ static PyObject *M_function(PyObject *mod, PyObject *args)
     return NULL;
 }
 
+/* document(name, doc): the docstring (with its text signature) of the compiled method name, so that
+ * help(area.inc64) shows the core's docstring; the text is kept for the life of the process */
+static PyObject *M_document(PyObject *mod, PyObject *args)
+{
+    const char *name, *doc;
+    if (!PyArg_ParseTuple(args, "ss", &name, &doc))
+        return NULL;
+    for (PyMethodDef *d = A_methods; d->ml_name; d++) {
+        if (strcmp(d->ml_name, name))
+            continue;
+        char *text = PyMem_RawMalloc(strlen(doc) + 1);
+        if (!text)
+            return PyErr_NoMemory();
+        strcpy(text, doc);
+        d->ml_doc = text;
+        Py_RETURN_NONE;
+    }
+    PyErr_Format(PyExc_ValueError, "no compiled method %s", name);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"function", M_function, METH_VARARGS, "function(name, op, areas, fallback): a compiled sharedarea_<op>"},
+    {"reset", M_reset, METH_O, "reset(meta): a companion taken over alone loses its lock state, keeps its updates"},
+    {"document", M_document, METH_VARARGS, "document(name, doc): the docstring of a compiled method"},
     {NULL}};
 
 static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
@@ -1090,19 +1357,20 @@ static struct PyModuleDef fastmodule = {PyModuleDef_HEAD_INIT, "_fast",
 
 PyMODINIT_FUNC PyInit__fast(void)
 {
-    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0)
+    if (PyType_Ready(&SyncType) < 0 || PyType_Ready(&AreaType) < 0 || PyType_Ready(&FnType) < 0 ||
+        PyType_Ready(&HeldType) < 0)
         return NULL;
     PyObject *core = PyImport_ImportModule("sharedarea.area");
     if (!core)
         return NULL;
     SharedAreaError = PyObject_GetAttrString(core, "SharedAreaError");
+    CoreArea = PyObject_GetAttrString(core, "SharedArea");
     Py_DECREF(core);
-    if (!SharedAreaError)
+    if (!SharedAreaError || !CoreArea)
         return NULL;
     PyObject *m = PyModule_Create(&fastmodule);
     if (!m)
         return NULL;
-    mypid = (uint32_t)getpid();
     static int forkhook;
     if (!forkhook) {
         pthread_atfork(NULL, NULL, after_fork_child);
@@ -1112,7 +1380,7 @@ PyMODINIT_FUNC PyInit__fast(void)
     Py_INCREF(&AreaType);
     if (PyModule_AddObject(m, "Sync", (PyObject *)&SyncType) < 0 ||
         PyModule_AddObject(m, "Area", (PyObject *)&AreaType) < 0 ||
-        PyModule_AddIntConstant(m, "PROTOCOL", 2) < 0)
+        PyModule_AddIntConstant(m, "PROTOCOL", 3) < 0)
         return NULL;
     return m;
 }

@@ -4,6 +4,7 @@ import ctypes
 import fcntl
 import mmap
 import os
+import struct
 import threading
 import time
 import weakref
@@ -13,9 +14,22 @@ from ..area import SharedAreaError
 
 _ident = threading.get_ident
 _BY_KEY = {}  # (st_dev, st_ino) of a mapped file -> its _Sync, one per process as fcntl locks require
-_META = 4096  # the companion: u64 update counter at 0, u8 "someone waits" flag at 8; fcntl locks on byte 0
-_PROTO = 24  # u32 in the companion: the lock protocol its users speak (1 = fcntl, 2 = the _fast extension)
-_PROTO_NAMES = {0: 'none recorded', 1: 'pure-Python (fcntl)', 2: 'compiled (_fast)'}
+_TABLE = threading.Lock()  # guards _BY_KEY and the refs of its syncs: threads add() and close() one file at once
+_META = 4096  # the companion; the pure path's: u64 update counter at 0, u32 waiters at 12 (docs/ports.md)
+_WAITERS = 12  # wait() calls counted in and out (under the byte-3 lock), so an update never clears a mark
+# Open-file-description locks on the companion: byte 0 the pure path's lock between processes, byte 1
+# joining and leaving, byte 2 "a user" (shared by every user), byte 3 the pure path's waiter count,
+# byte _SLOT_LOCKS + i "slot i is alive" (the compiled path). They belong to one open of the file, not to the process as fcntl.lockf's do, so closing
+# another descriptor of the companion (a diagnostic read, the CLI) drops none of them; they go when the
+# holder dies, in whatever pid namespace it lives.
+_F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
+_F_OFD_SETLK = getattr(fcntl, 'F_OFD_SETLK', 37)
+_F_OFD_SETLKW = getattr(fcntl, 'F_OFD_SETLKW', 38)
+_FLOCK = '@hhqqi4x'  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as OFD locks require)
+_SLOT_LOCKS = 4096
+_PROTO = 24  # u32 in the companion: the lock protocol its users speak (4 = pure Python, 3 = the _fast extension)
+_PROTO_NAMES = {0: 'none recorded', 1: 'older pure-Python (lockf)', 2: 'older compiled (_fast, by pid)',
+                3: 'compiled (_fast)', 4: 'pure-Python'}
 # the compiled fast path (setup.py builds it where a compiler is present); SHAREDAREA_PURE=1 turns it off
 try:
     if os.environ.get('SHAREDAREA_PURE', '') not in ('', '0'):
@@ -35,6 +49,7 @@ except (OSError, AttributeError):
 
 
 _LONGEST_NAP = 86400.0  # seconds: a longer freq (even inf) naps this long, so the sleep's time fits a timespec
+_SHORTEST_NAP = 0.05  # seconds: a shorter freq would only spin (futex waits wake at once)
 
 
 class _Timespec(ctypes.Structure):
@@ -46,6 +61,21 @@ def _futex_wait(addr, val, secs):
     _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 0, ctypes.c_uint32(val), ctypes.byref(ts), None, 0)
 
 
+def _ofd(fd, kind, start, wait=True):
+    # one byte's open-file-description lock: fcntl.F_RDLCK, F_WRLCK or F_UNLCK; without wait an
+    # OSError (EAGAIN) when another open of the file holds it. fcntl() releases the GIL and retries on EINTR
+    fcntl.fcntl(fd, _F_OFD_SETLKW if wait else _F_OFD_SETLK, struct.pack(_FLOCK, kind, 0, start, 1, 0))
+
+
+def _own_open(fd):
+    # a new open of the file behind fd: its own open file description, so locks on it are its own (a forked
+    # child shares its parent's descriptions); never mapped, so no mapping keeps its locks alive
+    try:
+        return os.open('/proc/self/fd/%d' % fd, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return os.dup(fd)  # no /proc: the locks are shared with a forked child
+
+
 def _futex_wake(addr):
     _syscall(_NR_FUTEX, ctypes.c_void_p(addr), 1, 0x7FFFFFFF, None, None, 0)
 
@@ -54,32 +84,32 @@ class _Unlinked(Exception):
     pass  # the companion was removed by its last user between our open() and our join: open it again
 
 
-def _join(fd, m, proto, what, named=False):
-    # Every user of a companion holds an fcntl read lock on its byte 2; byte 1 serialises joining (and the
+def _join(fd, m, proto, what, named, reset, user):
+    # Every user of a companion holds a read lock on its byte 2; byte 1 serialises joining (and the
     # last user's unlink, see _leave). One who joins alone clears lock state left by users that are gone and
     # records its protocol; one who joins others must speak theirs, or the two paths would not exclude
-    # each other.
-    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
+    # each other. fd is the user's own open of the companion (_own_open); user: the user's file, for messages.
+    _ofd(fd, fcntl.F_WRLCK, 1)
     try:
         if named and not _same_file(what, fd):
             raise _Unlinked()
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
+            _ofd(fd, fcntl.F_WRLCK, 2, False)
             alone = True
         except OSError:
             alone = False
         if alone:
-            m[16:_META] = bytes(_META - 16)
+            reset(m)
             pack_into('<I', m, _PROTO, proto)
         else:
             theirs = unpack_from('<I', m, _PROTO)[0]
             if theirs != proto:
                 raise SharedAreaError('%s is in use by processes with the %s lock; this one has the %s lock (set '
                                       'SHAREDAREA_PURE alike in all of them)'
-                                      % (what, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
-        fcntl.lockf(fd, fcntl.LOCK_SH, 1, 2)
+                                      % (user, _PROTO_NAMES.get(theirs, str(theirs)), _PROTO_NAMES[proto]))
+        _ofd(fd, fcntl.F_RDLCK, 2)
     finally:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
+        _ofd(fd, fcntl.F_UNLCK, 1)
 
 
 def _same_file(path, fd):
@@ -90,38 +120,59 @@ def _same_file(path, fd):
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
+def _check_linked(fd, key, path):
+    # a companion removed while in use (systemd's RemoveIPC=yes does it when a user's last session ends)
+    # splits the lock: newcomers make a new one. Say so instead of going on unprotected.
+    if key is not None and os.fstat(fd).st_nlink == 0:
+        raise SharedAreaError('the lock companion %s was removed while this process used it (systemd removes '
+                              'a user\'s files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer '
+                              'excludes processes that opened the file since; close the area and add it again '
+                              '(in every process)' % path)
+
+
 def _leave(fd, path):
     # the last user of a file's companion removes it, so /dev/shm does not fill up with them; joining
     # and this unlink are serialised on byte 1, and a joiner that finds its companion unlinked starts over
     try:
-        fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 2)
+        _ofd(fd, fcntl.F_WRLCK, 1)
+        _ofd(fd, fcntl.F_WRLCK, 2, False)
     except OSError:
         return  # others still use it
     if _same_file(path, fd):
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except PermissionError:
+            pass  # another user's, in a sticky directory: it stays, and the next user trusts it or says why
 
 
 class _Sync:
     # Reader/writer lock that nests for its holder, plus the update counter and wait().
     # In a process: a Condition keeps who holds what (thread id -> depth). Between processes: an fcntl
     # lock on the companion's byte 0, shared while this process has readers, exclusive for a writer.
-    PROTOCOL = 1
+    PROTOCOL = 4
 
-    def _open(self, fd, key, what):
-        # map the companion and join its users (both lock paths)
+    @staticmethod
+    def _reset_meta(m):
+        # taking the companion over alone: lock state left by users that are gone goes, the count stays
+        m[8:_META] = bytes(_META - 8)
+
+    def _open(self, fd, key, what, user):
+        # map the companion and join its users (both lock paths); locks go on lfd, an open of our own
         self.fd = fd
         self.key = key
+        self.path = what
         self.refs = 1
         self._m = mmap.mmap(fd, _META)
+        self.lfd = _own_open(fd)
         try:
-            _join(fd, self._m, self.PROTOCOL, what, key is not None)
+            _join(self.lfd, self._m, self.PROTOCOL, what, key is not None, self._reset_meta, user or what)
         except BaseException:
             self._m.close()
+            os.close(self.lfd)
             raise
 
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
+    def __init__(self, fd, key=None, what='the area', user=None):
+        self._open(fd, key, what, user)
         self._w = ctypes.c_uint32.from_buffer(self._m) if _NR_FUTEX else None
         self._addr = ctypes.addressof(self._w) if _NR_FUTEX else 0
         self._reset()
@@ -148,11 +199,11 @@ class _Sync:
             if me in self._rd:
                 raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
                                       '(unlock first)')
-            while self._wr is not None or self._rd:
+            while (self._wr is not None or self._rd) and not self._gone:
                 self._c.wait()
             if self._gone:
                 self._gone_error()
-            fcntl.lockf(self.fd, fcntl.LOCK_EX, 1)
+            self._lock(fcntl.F_WRLCK)
             self._wr = me
             self._wd = 1
 
@@ -166,13 +217,21 @@ class _Sync:
             if d:
                 self._rd[me] = d + 1
                 return
-            while self._wr is not None:
+            while self._wr is not None and not self._gone:
                 self._c.wait()
             if self._gone:
                 self._gone_error()
             if not self._rd:
-                fcntl.lockf(self.fd, fcntl.LOCK_SH, 1)
+                self._lock(fcntl.F_RDLCK)
             self._rd[me] = 1
+
+    def _lock(self, kind):
+        # the lock on byte 0; before waiting for it, make sure the companion is still the one others use
+        try:
+            _ofd(self.lfd, kind, 0, False)
+        except OSError:
+            _check_linked(self.fd, self.key, self.path)
+            _ofd(self.lfd, kind, 0)
 
     def unlock(self):
         # leave the innermost hold of this thread; False when it holds nothing
@@ -182,7 +241,7 @@ class _Sync:
                 self._wd -= 1
                 if not self._wd:
                     self._wr = None
-                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
+                    _ofd(self.lfd, fcntl.F_UNLCK, 0)
                     self._c.notify_all()
                 return True
             d = self._rd.get(me)
@@ -193,7 +252,7 @@ class _Sync:
             else:
                 del self._rd[me]
                 if not self._rd:
-                    fcntl.lockf(self.fd, fcntl.LOCK_UN, 1)
+                    _ofd(self.lfd, fcntl.F_UNLCK, 0)
                     self._c.notify_all()
             return True
 
@@ -202,31 +261,53 @@ class _Sync:
     leave = unlock
 
     def bump(self):
-        # called with the write side held
+        # called with the write side held; wakes waiters while any are counted in (never clears their count)
         m = self._m
-        pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
-        if m[8]:
-            m[8] = 0
-            if _NR_FUTEX:
-                _futex_wake(self._addr)
+        try:
+            pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
+            waiters = unpack_from('<I', m, _WAITERS)[0]
+        except ValueError:
+            self._gone_error()  # close() in another thread closed the companion's mapping
+        if _NR_FUTEX and waiters:
+            _futex_wake(self._addr)
 
     def count(self):
-        return unpack_from('<Q', self._m, 0)[0]
+        try:
+            return unpack_from('<Q', self._m, 0)[0]
+        except ValueError:
+            self._gone_error()  # close() in another thread closed the companion's mapping
+
+    def _count_waiter(self, n):
+        # wait() counts itself in (n = 1) and out (n = -1); waiters of every process add under the byte-3 lock
+        m = self._m
+        _ofd(self.lfd, fcntl.F_WRLCK, 3)
+        try:
+            pack_into('<I', m, _WAITERS, (unpack_from('<I', m, _WAITERS)[0] + n) & 0xFFFFFFFF)
+        finally:
+            _ofd(self.lfd, fcntl.F_UNLCK, 3)
 
     def wait(self, freq, timeout, since=None):
-        m = self._m
+        if self._gone:
+            self._gone_error()
         c0 = self.count() if since is None else since
+        self._count_waiter(1)
+        try:
+            return self._wait(c0, freq, timeout)
+        except ValueError:
+            self._gone_error()  # close() in another thread closed the companion's mapping
+        finally:
+            if not self._gone:
+                self._count_waiter(-1)
+
+    def _wait(self, c0, freq, timeout):
         end = time.monotonic() + timeout if timeout else None
-        step = min(freq / 1000.0, _LONGEST_NAP)
+        # with a futex, updates wake us (freq is only a safety net against a store the updater's load passed)
+        step = min(max(freq / 1000.0, _SHORTEST_NAP if _NR_FUTEX else 0.001), _LONGEST_NAP)
         while True:
             if self._gone:
                 self._gone_error()
-            try:
-                m[8] = 1  # ask updaters to wake us; set before the counter is read again
-                if self.count() != c0:
-                    return True
-            except ValueError:
-                self._gone_error()  # close() in another thread closed the companion's mapping
+            if self.count() != c0:
+                return True
             t = step
             if end is not None:
                 t = end - time.monotonic()
@@ -240,8 +321,14 @@ class _Sync:
                 time.sleep(t)
 
     def _forget(self):
+        # every hold of this process goes (other processes can lock at once); its waiters raise
         with self._c:
             self._gone = True
+            if self._wr is not None or self._rd:
+                self._wr = None
+                self._wd = 0
+                self._rd = {}
+                _ofd(self.lfd, fcntl.F_UNLCK, 0)
             self._c.notify_all()
         if _NR_FUTEX:
             _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
@@ -249,12 +336,13 @@ class _Sync:
     def close(self):
         while self.unlock():
             pass  # what this thread still holds is let go, so nothing stays locked
-        self.refs -= 1
-        if self.refs:
-            return
+        with _TABLE:
+            self.refs -= 1
+            if self.refs:
+                return
+            if self.key is not None:
+                _BY_KEY.pop(self.key, None)
         _SYNCS.discard(self)
-        if self.key is not None:
-            _BY_KEY.pop(self.key, None)
         self._forget()
         self._w = None
         try:
@@ -262,18 +350,23 @@ class _Sync:
         except BufferError:
             pass  # a wait() in another thread still has it; it goes with the last reference
         if self.key is not None:
-            _leave(self.fd, self.path)
-        os.close(self.fd)  # drops any fcntl lock this process still had
+            _leave(self.lfd, self.path)
+        os.close(self.lfd)  # drops every lock this process still had
+        os.close(self.fd)
 
 
 class _FastSync(_Sync):
     # the same companion and counter, locked by the _fast extension: its methods are the C ones
-    PROTOCOL = 2
+    PROTOCOL = _fast.PROTOCOL if _fast else 3
 
-    def __init__(self, fd, key=None, what='the area'):
-        self._open(fd, key, what)
+    @staticmethod
+    def _reset_meta(m):
+        _fast.reset(m)
+
+    def __init__(self, fd, key=None, what='the area', user=None):
+        self._open(fd, key, what, user)
         self._w = None
-        self.c = c = _fast.Sync(self._m)
+        self.c = c = _fast.Sync(self._m, self.lfd, fd if key is not None else -1, what)
         self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
         self.lock_read, self.lock_write, self.unlock = c.lock_read, c.lock_write, c.unlock
         self.bump, self.count, self.wait = c.bump, c.count, c.wait
@@ -284,18 +377,41 @@ class _FastSync(_Sync):
 
     def _forget(self):
         self.c.forget()  # a wait() in another thread wakes and says the area is closed
+        # let go of the compiled Sync, and with it of its hold on the page, so close() can unmap it: a closed
+        # area's record keeps no mapping and no fd (a thread still inside wait() keeps it until it returns)
+        self.c = None
+        self.enter_read = self.enter_write = self.lock_read = self.lock_write = self.count = self.wait = _closed
+        self.leave = self.bump = _nothing
+        self.unlock = _held_nothing
+
+
+def _closed(*args):
+    raise SharedAreaError('the area is closed')
+
+
+def _nothing():
+    pass  # closing dropped every hold and the counter with them
+
+
+def _held_nothing():
+    return False
 
 
 _SyncClass = _FastSync if _fast else _Sync
 _SYNCS = weakref.WeakSet()
 def _after_fork():
+    # the child's lfd is its parent's open of the companion, locks and all: it gets an open of its own, so
+    # it holds nothing of the parent's and its parent's locks go when the parent dies
     for s in list(_SYNCS):
         s._reset()
-        if s.key is not None:
-            try:
-                fcntl.lockf(s.fd, fcntl.LOCK_SH, 1, 2)  # the child is a user of the companion too
-            except OSError:
-                pass
+        try:
+            fd = _own_open(s.fd)
+            os.dup2(fd, s.lfd, inheritable=False)
+            os.close(fd)
+            if s.key is not None:
+                _ofd(s.lfd, fcntl.F_RDLCK, 2)  # the child is a user of the companion too
+        except OSError:
+            pass
 
 
 os.register_at_fork(after_in_child=_after_fork)

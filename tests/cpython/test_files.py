@@ -223,8 +223,9 @@ def test_sigkill_of_a_holder_does_not_block(tmp, where):
 def test_stale_companion_is_harmless(tmp):
     p = path_in(tmp, 'stale', size=64)
     c = port_cpython.companion(p)
-    with open(c, 'wb') as f:  # as a crash (or an old file with the same inode) might leave it
-        f.write(b'\xff' * 9 + b'junk' * 100)
+    fd = os.open(c, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # as a crash might leave it: junk state
+    os.write(fd, b'\xff' * 9 + b'junk' * 1021 + b'\xff' * 3)
+    os.close(fd)
     a = area('file=%s' % p)
     u = a.updates
     a.inc8(0)
@@ -232,6 +233,18 @@ def test_stale_companion_is_harmless(tmp):
     assert a.wait(10, 0.05) is False
     with a.wlock():
         a.write8(1, 1)
+
+
+def test_companion_not_made_by_us_is_refused_untouched(tmp):
+    p = path_in(tmp, 'odd', size=64)
+    c = port_cpython.companion(p)
+    fd = os.open(c, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # readable by all: they could hold its locks
+    os.write(fd, b'x' * 100)
+    os.close(fd)
+    with pytest.raises(SharedAreaError) as e:
+        sharedarea.add('file=%s' % p)
+    assert c in str(e.value) and p in str(e.value) and 'owner' in str(e.value) and 'rm ' in str(e.value)
+    assert open(c, 'rb').read() == b'x' * 100
 
 
 # bad input: a clear error naming the path; nothing created or changed

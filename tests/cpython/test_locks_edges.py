@@ -1,0 +1,243 @@
+# CPython-only tests of the lock protocol at its edges (issue 13): locks that survive another open of the
+# companion, liveness across pid namespaces and pid reuse, close() with holders and waiters, wake-ups,
+# signals. Each runs on the path in use (compiled, or SHAREDAREA_PURE=1).
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+import sharedarea
+from sharedarea import port_cpython
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lockworker.py')
+
+
+@pytest.fixture
+def tmp():
+    d = tempfile.mkdtemp(prefix='sharedarea-lock-')
+    yield d
+    for name in os.listdir(d):
+        c = port_cpython.companion(os.path.join(d, name))
+        if c and os.path.exists(c):
+            os.unlink(c)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def make_file(d, name='f', size=4096):
+    p = os.path.join(d, name)
+    with open(p, 'wb') as f:
+        f.write(bytes(size))
+    return p
+
+
+def area(spec):
+    return sharedarea.get(sharedarea.add(spec))
+
+
+def spawn(spec, *args, cmd=None):
+    argv = (cmd or []) + [sys.executable, WORKER, spec] + [str(a) for a in args]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+
+
+def blocked(proc, secs=0.5):
+    # True when proc is still running after secs (it waits for a lock)
+    try:
+        proc.wait(secs)
+    except subprocess.TimeoutExpired:
+        return True
+    return False
+
+
+def finish(proc, timeout=30):
+    try:
+        out, _ = proc.communicate('\n', timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError('worker did not finish')
+    return proc.returncode, out
+
+
+# -- fault 3: another open and close of the companion drops no lock --------------------------------
+
+def test_opening_and_closing_the_companion_keeps_the_lock(tmp):
+    p = make_file(tmp)
+    a = area('file=%s' % p)
+    a.wlock()
+    try:
+        c = port_cpython.companion(p)
+        os.close(os.open(c, os.O_RDONLY))  # a diagnostic read (the CLI): it must not drop this process's locks
+        toucher = spawn('file=%s' % p, 'touch')  # a user that comes and goes must not think it was the last
+        assert finish(toucher)[0] == 0
+        assert os.path.exists(c)
+        other = spawn('file=%s' % p, 'try-write')
+        assert other.stdout.readline().strip() == 'trying'
+        assert blocked(other), 'another process wrote while this one held wlock'
+    finally:
+        a.unlock()
+    assert finish(other)[0] == 0
+    assert a.read8(100) == 5
+    a.close()
+
+
+# -- faults 2 and 12: a holder's liveness is the kernel's, not a pid ---------------------------------
+
+def new_pid_namespace():
+    # the command prefix that runs a program as pid 1 of a new pid namespace (root and unshare(1) needed);
+    # with CI=true (the CI runs as root) its absence fails the test instead of skipping it
+    reason = None
+    if not shutil.which('unshare'):
+        reason = 'unshare(1) is not installed'
+    elif subprocess.run(['unshare', '-p', '-f', '--mount-proc', 'true'], capture_output=True).returncode:
+        reason = 'unshare -p -f --mount-proc fails here (it needs root)'
+    if reason:
+        if os.environ.get('CI') == 'true':
+            pytest.fail(reason + '; CI=true, so this test must run')
+        pytest.skip(reason)
+    return ['unshare', '-p', '-f', '--mount-proc']
+
+
+def test_a_live_holder_keeps_wlock_against_another_pid_namespace(tmp):
+    ns = new_pid_namespace()
+    p = make_file(tmp)
+    a = area('file=%s' % p)
+    a.wlock()
+    try:
+        other = spawn('file=%s' % p, 'try-write', cmd=ns)  # our pid means nothing in its namespace
+        assert other.stdout.readline().strip() == 'trying'
+        assert blocked(other, 1.0), 'a process in another pid namespace took wlock from its live holder'
+    finally:
+        a.unlock()
+    assert finish(other)[0] == 0
+    assert a.read8(100) == 5
+    a.close()
+
+
+def test_a_new_process_with_a_dead_holders_pid_gets_the_lock(tmp):
+    ns = new_pid_namespace()
+    p = make_file(tmp)
+    a = area('file=%s' % p)  # a user that stays, so the lock state outlives the holder
+    holder = spawn('file=%s' % p, 'die-holding', cmd=ns)
+    line = holder.stdout.readline().split()
+    assert line == ['ready', '1']  # pid 1 of its namespace
+    assert holder.wait(30) == 0
+    other = spawn('file=%s' % p, 'try-write', cmd=ns)  # pid 1 again: the dead holder's pid
+    assert other.stdout.readline().strip() == 'trying'
+    code, out = finish(other, 20)
+    assert code == 0  # it wrote (it exits 0 only after its write)
+
+
+# -- fault 5: close() while one thread holds wlock and another waits ---------------------------------
+
+def test_close_drops_holds_and_wakes_waiters(tmp):
+    import threading
+    p = make_file(tmp)
+    a = area('file=%s' % p)
+    held = threading.Event()
+    release = threading.Event()
+    got = {}
+
+    def holder():
+        a.wlock()
+        held.set()
+        release.wait(30)
+        try:
+            a.unlock()
+        except sharedarea.SharedAreaError as e:
+            got['holder'] = e
+
+    def waiter():
+        try:
+            got['waiter'] = a.inc64(0)
+        except sharedarea.SharedAreaError as e:
+            got['waiter'] = e
+
+    ta = threading.Thread(target=holder, daemon=True)
+    ta.start()
+    assert held.wait(30)
+    tb = threading.Thread(target=waiter, daemon=True)
+    tb.start()
+    time.sleep(0.3)  # tb now waits for the lock
+    a.close()
+    tb.join(10)
+    assert not tb.is_alive(), 'a thread waiting for the lock did not return after close()'
+    assert isinstance(got['waiter'], sharedarea.SharedAreaError)
+    other = spawn('file=%s' % p, 'try-write')  # the holder's hold went with close(): others lock at once
+    assert other.stdout.readline().strip() == 'trying'
+    code, out = finish(other, 10)
+    assert code == 0  # it wrote (it exits 0 only after its write)
+    release.set()
+    ta.join(10)
+    assert isinstance(got.get('holder'), sharedarea.SharedAreaError)
+
+
+# -- fault 10: asynchronous exceptions leave no hold behind -------------------------------------------
+
+def test_a_sigint_storm_leaves_no_hold(tmp):
+    import signal
+    if not port_cpython.FAST:
+        # the pure path's bookkeeping is Python (a Condition, the core's _Held): not yet safe, see issue 13
+        pytest.xfail('pure path: a SIGINT storm still deadlocks it (fault 10 is fixed on the compiled path only)')
+    p = make_file(tmp)
+    worker = spawn('file=%s' % p, 'storm', 3)
+    assert worker.stdout.readline().strip() == 'ready'
+    sent = 0
+    while worker.poll() is None and sent < 20000:
+        try:
+            os.kill(worker.pid, signal.SIGINT)
+        except ProcessLookupError:
+            break
+        sent += 1
+        time.sleep(0.0002)
+    out = worker.communicate(timeout=30)[0].split()
+    assert out and out[0] == 'interrupted', (out, worker.returncode, sent)
+    interrupted, leaked = int(out[1]), int(out[3])
+    assert interrupted > 100, 'too few interrupts landed to tell (%d)' % interrupted
+    assert leaked == 0, '%d holds leaked from %d interrupts' % (leaked, interrupted)
+    other = spawn('file=%s' % p, 'try-write')  # and another process gets the lock at once
+    assert other.stdout.readline().strip() == 'trying'
+    assert finish(other, 10)[0] == 0
+
+
+# -- wait(freq) where a futex wakes the waiter: a tiny freq must not spin ------------------------------
+
+def test_an_idle_wait_with_a_tiny_freq_does_not_spin():
+    a = area('pages=1')
+    t0 = time.thread_time()
+    assert a.wait(1e-6, 1.0) is False  # nobody updates: it sleeps a second
+    cpu = time.thread_time() - t0
+    a.close()
+    assert cpu < 0.1, 'an idle wait(freq=1e-6) used %.2f s of CPU in 1 s' % cpu
+
+
+# -- fault 4: waiters counted in and out, so updates from other processes always wake them ------------
+
+def test_waits_under_many_updaters_never_sleep_a_whole_freq(tmp):
+    # 3 updater processes, updating as fast as they go; this process waits again and again with a long
+    # freq: every wait must end on the next update, never by sleeping a whole freq (a lost wake-up)
+    p = make_file(tmp)
+    a = area('file=%s' % p)
+    workers = [spawn('file=%s' % p, 'count', 400000) for _ in range(3)]
+    slow = 0
+    waits = 0
+    start = time.monotonic()
+    while a.updates < 1000 and time.monotonic() - start < 30:
+        time.sleep(0.01)  # until the updaters run
+    end = time.monotonic() + 3
+    try:
+        while time.monotonic() < end and any(w.poll() is None for w in workers):
+            t = time.monotonic()
+            a.wait(2000, 3)
+            if time.monotonic() - t > 1.0:
+                slow += 1
+            waits += 1
+    finally:
+        for w in workers:
+            w.kill()
+            w.communicate()
+    a.close()
+    assert waits > 100 and slow == 0, '%d of %d waits slept a whole freq' % (slow, waits)

@@ -1,0 +1,52 @@
+# CPython-only: areas passed to multiprocessing workers (fork, spawn, forkserver start methods) are the
+# same memory, lock and counter; totals are exact. Both paths (make test-pure runs this file too).
+import multiprocessing
+import pickle
+
+import pytest
+
+import sharedarea
+from sharedarea import SharedAreaError
+import mp_worker
+
+METHODS = [m for m in ('fork', 'spawn', 'forkserver') if m in multiprocessing.get_all_start_methods()]
+
+
+def new(spec='pages=1'):
+    return sharedarea.get(sharedarea.add(spec))
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_pool_tasks_on_an_anonymous_area_are_exact(method):
+    a = new()
+    a.write(0, b'abcd')
+    with multiprocessing.get_context(method).Pool(2) as pool:
+        got = pool.map(mp_worker.incs, [(a, 8, 500)] * 6)
+    assert got == [b'abcd'] * 6
+    assert a.read64(8) == 3000
+    assert a.updates == 3001
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_pool_initializer_and_a_file_area_are_exact(method, tmp_path):
+    a = new('file=%s,size=4096' % (tmp_path / 'area'))
+    with multiprocessing.get_context(method).Pool(2, initializer=mp_worker.keep, initargs=(a,)) as pool:
+        assert pool.map(mp_worker.incs_kept, [400] * 5) == [400] * 5
+        assert pool.map(mp_worker.incs, [(a, 24, 300)] * 4) == [bytes(4)] * 4
+    assert a.read64(16) == 2000 and a.read64(24) == 1200
+
+
+def test_a_pickled_area_comes_back_as_the_same_area():
+    from multiprocessing.reduction import ForkingPickler
+    a = new()
+    assert pickle.loads(ForkingPickler.dumps(a)) is a
+
+
+def test_areas_over_this_processes_own_memory_are_not_pickled():
+    a = new(bytearray(16))
+    with pytest.raises(SharedAreaError) as e:
+        pickle.dumps(a)
+    assert 'cannot be pickled' in str(e.value)
+    a.close()
+    with pytest.raises(SharedAreaError):
+        pickle.dumps(a)
