@@ -115,13 +115,12 @@ typedef struct SyncObject {
     Py_buffer meta;
     char *m;
     int lfd; /* this process's own open of the companion: its slot's lock */
+    PyObject *what; /* the companion's path (None: a process's own memfd), checked still linked at each nap */
     uint64_t *base;
     uint32_t *wake, *waiters, *owner, *sleepers, *nslots;
     int slot; /* -1: not claimed yet */
     uint32_t me; /* the owner word's value for this process: (generation << 8) | (slot + 1) */
     int gone; /* closed by the port: every waiter of this process stops with the closed error */
-    int fd; /* the companion file, checked at each lock wait that it is still linked (-1: none) */
-    PyObject *what; /* its path, for that error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -153,11 +152,27 @@ static int gone_error(void)
     return -1;
 }
 
+/* before sleeping: a companion removed while in use (systemd's RemoveIPC) splits the lock, since newcomers
+ * make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
+static int unlinked(SyncObject *s)
+{
+    struct stat st;
+    if (!s->what || s->what == Py_None || s->lfd < 0 || fstat(s->lfd, &st) || st.st_nlink)
+        return 0;
+    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
+                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
+                 "processes that opened the file since; close the area and add it again (in every process)",
+                 s->what);
+    return -1;
+}
+
 /* sleep while *a == v, for at most secs, without the GIL; 1 = timed out, 0 = woken or changed,
- * -1 = a signal handler raised or the area was closed meanwhile (exception set) */
+ * -1 = a signal handler raised, the area was closed meanwhile or its companion removed (exception set) */
 static int nap(SyncObject *s, uint32_t *a, uint32_t v, double secs)
 {
     int r;
+    if (unlinked(s))
+        return -1;
     Py_BEGIN_ALLOW_THREADS
     r = futex_wait(a, v, secs);
     Py_END_ALLOW_THREADS
@@ -242,21 +257,6 @@ static inline int have_slot(SyncObject *s)
     return s->slot >= 0 ? 0 : claim_slot(s);
 }
 
-
-/* before sleeping on the lock: a companion removed while in use (systemd's RemoveIPC) splits the lock,
- * since newcomers make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
-static int unlinked(SyncObject *s)
-{
-    struct stat st;
-    if (s->fd < 0 || fstat(s->fd, &st) || st.st_nlink)
-        return 0;
-    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
-                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
-                 "processes that opened the file since; close the area and add it again (in every process)",
-                 s->what ? s->what : Py_None);
-    return -1;
-}
-
 /* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
 static int await_owner(SyncObject *s, int *spins)
 {
@@ -267,8 +267,6 @@ static int await_owner(SyncObject *s, int *spins)
             RELAX();
             continue;
         }
-        if (unlinked(s))
-            return -1;
         ADD(s->sleepers, 1);
         int r = nap(s, s->owner, v, NAP);
         SUB(s->sleepers, 1);
@@ -319,7 +317,7 @@ static int wr_acquire(SyncObject *s)
                 RELAX();
                 continue;
             }
-            int r = unlinked(s) ? -1 : nap(s, slot_word(s, (int)i), k, NAP);
+            int r = nap(s, slot_word(s, (int)i), k, NAP);
             if (r < 0) {
                 wr_release(s);
                 return -1;
@@ -575,7 +573,6 @@ static PyObject *S_forget(SyncObject *s, PyObject *unused)
         lock_byte(s->lfd, F_OFD_SETLK, F_UNLCK, SLOT_LOCKS + s->slot);
     s->slot = -1;
     s->lfd = -1;
-    s->fd = -1; /* the port closes it next */
     Py_RETURN_NONE;
 }
 
@@ -588,8 +585,8 @@ static PyObject *S_state(SyncObject *s, PyObject *unused)
 static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
 {
     PyObject *obj, *what = Py_None;
-    int lfd, fd = -1;
-    if (!PyArg_ParseTuple(args, "Oi|iO", &obj, &lfd, &fd, &what))
+    int lfd;
+    if (!PyArg_ParseTuple(args, "Oi|O", &obj, &lfd, &what))
         return -1;
     if (s->m) {
         PyErr_SetString(PyExc_TypeError, "Sync is already set up");
@@ -604,6 +601,8 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     }
     s->m = s->meta.buf;
     s->lfd = lfd;
+    Py_INCREF(what);
+    Py_XSETREF(s->what, what);
     s->base = (uint64_t *)(s->m + M_BASE);
     s->wake = (uint32_t *)(s->m + M_WAKE);
     s->waiters = (uint32_t *)(s->m + M_WAITERS);
@@ -611,9 +610,6 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     s->sleepers = (uint32_t *)(s->m + M_SLEEP);
     s->nslots = (uint32_t *)(s->m + M_NSLOTS);
     s->slot = -1;
-    s->fd = fd;
-    Py_INCREF(what);
-    s->what = what;
     s->next = all_syncs;
     s->prev = NULL;
     if (all_syncs)
@@ -663,9 +659,8 @@ static PyTypeObject SyncType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
     .tp_basicsize = sizeof(SyncObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sync(meta, lfd, fd=-1, what=None): the process-shared lock, update counter and wait() over a 4096-byte "
-              "meta page; lfd is this process's own open of the companion (never mapped), fd the named companion "
-              "checked to be still linked at each lock wait, what its path",
+    .tp_doc = "Sync(meta, lfd, what=None): the process-shared lock, update counter and wait() over a 4096-byte meta "
+              "page; lfd is this process's own open of the companion (never mapped), what its path (None: a memfd)",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)S_init,
     .tp_dealloc = (destructor)S_dealloc,

@@ -4,7 +4,6 @@
 # only if it is ours to trust (see docs/security.md); else the area is refused with the reason.
 import atexit
 import errno
-import fcntl
 import os
 import stat
 import tempfile
@@ -29,9 +28,7 @@ atexit.register(_at_exit)
 def _anon_sync():
     # a process's own companion: a memfd sealed against shrinking (no SIGBUS, whoever else gets the fd)
     if hasattr(os, 'memfd_create'):
-        fd = os.memfd_create('sharedarea-meta', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        safefile.reserve(fd, _META, 'the lock page of an area')
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+        fd = safefile.sealed_memfd('sharedarea-meta', _META, 'the lock page of an area')
     else:
         fd = os.dup(tempfile.TemporaryFile().fileno())
         os.ftruncate(fd, _META)

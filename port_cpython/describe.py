@@ -17,6 +17,7 @@
 # waiter count, byte 4096 + i held by the process of slot i while it lives. OFD locks show pid -1 in
 # /proc/locks, so whose they are is read from /proc/<pid>/fdinfo (only processes this user may look at).
 import os
+import stat
 from struct import unpack_from
 
 PROTOCOLS = {0: 'none recorded', 1: 'older pure-Python (lockf)', 2: 'older compiled (by pid)',
@@ -51,13 +52,24 @@ def describe(area):
 # open-file-description locks that takes nothing from the processes using it.
 
 
+def _head(path, n):
+    # the first n bytes of a companion, b'' if it is missing or not a regular file: never through a symlink
+    # or into a FIFO another user planted at its name in /dev/shm (docs/security.md)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b''
+    try:
+        return os.pread(fd, n, 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b''
+    except OSError:
+        return b''
+    finally:
+        os.close(fd)
+
+
 def recorded_protocol(companion_path):
     """The protocol number the companion at that path records (0 if it is missing or new)."""
-    try:
-        with open(companion_path, 'rb') as f:
-            b = f.read(28)
-    except OSError:
-        return 0
+    b = _head(companion_path, 28)
     return unpack_from('<I', b, 24)[0] if len(b) == 28 else 0
 
 
@@ -71,11 +83,7 @@ def pure_needed(companion_path):
 
 def read_counter(companion_path):
     """The update counter in the companion at that path, read without joining it (None if missing)."""
-    try:
-        with open(companion_path, 'rb') as f:
-            b = f.read(4096)
-    except OSError:
-        return None
+    b = _head(companion_path, 4096)
     return _count(b, unpack_from('<I', b, 24)[0]) if len(b) == 4096 else None
 
 

@@ -2,6 +2,7 @@
 # never seen half-made, room reserved up front. Used for file= areas and for their lock companions.
 import ctypes
 import errno
+import fcntl
 import os
 import stat
 
@@ -96,3 +97,16 @@ def link_target(dfd, name):
         return os.readlink(name, dir_fd=dfd)
     except OSError:
         return '?'
+
+
+def sealed_memfd(name, size, what):
+    """A memfd of size bytes, reserved, and sealed so that nobody who gets the fd (a child, a pickled area)
+    can shrink or grow it: a mapping of it never meets SIGBUS. Linux only."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        reserve(fd, size, what)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
