@@ -92,13 +92,22 @@ def _unpickle(key, make, args):
     return a
 
 
-def get(id):
-    """The SharedArea with that id."""
+def _lookup(id):
+    # the area with that id, closed or not
     if type(id) is not int:
         raise TypeError('id must be an int, not %s' % type(id).__name__)
-    if not 0 <= id < len(_areas):
+    try:
+        a = _areas[id] if id >= 0 else None  # (one index, no check-then-index: configure() may empty the list meanwhile)
+    except IndexError:
+        a = None
+    if a is None:
         raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
-    a = _areas[id]
+    return a
+
+
+def get(id):
+    """The SharedArea with that id."""
+    a = _lookup(id)
     if a._buf is None:
         raise SharedAreaError('sharedarea %d is closed' % id)
     return a
@@ -106,11 +115,7 @@ def get(id):
 
 def close(id):
     """Closes the area with that id; closing twice is fine."""
-    if type(id) is not int:
-        raise TypeError('id must be an int, not %s' % type(id).__name__)
-    if not 0 <= id < len(_areas):
-        raise SharedAreaError('no sharedarea %d (%d added)' % (id, len(_areas)))
-    _areas[id].close()
+    _lookup(id).close()
 
 
 def load(*parts):

@@ -1,5 +1,6 @@
 # MicroPython port: an area's memory is a bytearray (or fixed memory through uctypes); locking and
-# waiting come from .sync (interrupts off on one thread, a _thread mutex where there are threads).
+# waiting come from .sync (interrupts off on one thread, a _thread mutex where there are threads), and
+# the hot methods from ._fast where the firmware has the viper emitter.
 from ..area import SharedAreaError
 
 try:
@@ -10,6 +11,19 @@ except ImportError:
     from .sync import IrqSync as Sync
 
 PAGE_SIZE = 4096
+_compiled = None  # ._fast.fast_methods once loaded (False: this firmware has no viper emitter)
+
+
+def fast_methods(area):
+    # the viper versions of the hot methods for one area (the core binds them on it); ._fast loads with
+    # the first area, so a program pays its heap only once it makes one
+    global _compiled
+    if _compiled is None:
+        try:
+            from ._fast import fast_methods as _compiled
+        except (ImportError, SyntaxError):  # no viper emitter: the core's methods do it all
+            _compiled = False
+    return _compiled(area) if _compiled else {}
 
 
 def new_lock():
@@ -17,13 +31,15 @@ def new_lock():
 
 
 class Memory:
-    # buf: what the core indexes and slices; obj: the user's buffer (area.object()), else None
+    # buf: what the core indexes and slices; obj: the user's buffer (area.object()), else None. A user's
+    # bytearray is buf itself (a view of it would point at freed memory once the user grows it), and the
+    # sync checks its length per op.
     def __init__(self, buf, size, kind, obj=None):
         self.buf = buf
         self.size = size
         self.kind = kind
         self.obj = obj
-        self.sync = Sync()
+        self.sync = Sync(obj if type(obj) is bytearray else None, size)
 
     def close(self):
         self.buf = None

@@ -1,6 +1,7 @@
-# The MicroPython syncs: IrqSync for ports without threads (an op runs with interrupts off) and
-# ThreadSync for ports with _thread (a mutex per area, owner and depth, a table of readers).
+# The MicroPython syncs (docs/ports.md): IrqSync for firmware without threads (an op runs with interrupts
+# off) and ThreadSync for firmware with _thread (a short-held mutex, wlock's holder and depth, a reader table).
 import time
+from array import array
 
 from ..area import SharedAreaError
 
@@ -19,6 +20,14 @@ except ImportError:  # no interrupts to switch off (the unix port)
     def enable_irq(state):
         pass
 
+# bits of state[1], which the fast path (_fast.py) reads before an op; it hands the op to the Python
+# method when any bit it cares about is set
+_CLOSED = const(1)
+_WLOCKED = const(2)  # a thread holds wlock
+_READERS = const(4)  # some thread holds rlock
+_WAKE = const(8)  # bump() has sleepers to release or flags to set
+_QUEUED = const(16)  # threads are parked until the lock state changes
+
 _MASK = const(0x3FFFFFFF)  # the update counter stays a small int on 32-bit boards
 _LONGEST_NAP = const(1000)  # ms: a longer freq (even inf) polls this often
 
@@ -31,39 +40,66 @@ def _refuse_upgrade():
     raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused (unlock first)')
 
 
+def _resized(size, now):
+    raise SharedAreaError('the buffer under the area changed size (%d bytes, now %d): the area is unusable' % (size, now))
+
+
+def _half(x):
+    # x's low 32 bits as a signed 32-bit int (what array('i') holds)
+    x &= 0xFFFFFFFF
+    return x - (x >> 31 << 32)
+
+
 def _poll(sync, freq, timeout, since):
     # wait() by polling the counter every freq ms: True once it differs from since, False at the timeout
-    ms = int(timeout * 1000) if timeout < 86400 else 86400000
+    ms = int(timeout * 1000) if timeout < 86400 else 86400000  # (timeouts of a day or more: a day at a time)
     nap = int(freq) if freq < _LONGEST_NAP else _LONGEST_NAP
+    st = sync.state
     t0 = time.ticks_ms()
-    while sync._count == since:
-        if sync._gone:
+    while st[0] == since:
+        if st[1] & _CLOSED:
             _closed()
         left = ms - time.ticks_diff(time.ticks_ms(), t0) if timeout else nap
         if left <= 0:
-            return False
+            if timeout < 86400:
+                return False
+            t0 = time.ticks_ms()
+            left = nap
         time.sleep_ms(min(nap, left) or 1)
     return True
 
 
 class IrqSync:
-    # one thread: an op is a critical section with interrupts off; rlock/wlock only count, so user code
-    # under wlock never runs with interrupts off
-    def __init__(self):
-        self._count = 0
+    # One thread: an op is a critical section with interrupts off, so an interrupt handler's op never
+    # lands inside another. rlock/wlock only count (user code under wlock runs with interrupts on); an
+    # rlock taken under wlock counts as part of it, so unlock() drops wlock's depth first.
+    def __init__(self, obj=None, size=0):
+        # update counter, flags, size, 1 if obj's length is checked, wlock depth (read by the fast path)
+        self.state = array('i', (0, 0, size, 0 if obj is None else 1, 0))
+        self._obj = obj  # a user's buffer whose length is checked per op (it may have been resized)
+        self._size = size
         self._irq = 0  # disable_irq's state, given back by leave()
-        self._wd = 0  # wlock depth
         self._rd = 0  # rlock depth
-        self._flags = []  # asyncio ThreadSafeFlags set by bump()
-        self._gone = False
+        self._flags = []  # asyncio ThreadSafeFlags that bump() sets
+
+    def acquire(self, blocking=True):
+        # the fast path's way in (as a mutex's acquire): True, with interrupts off
+        self._irq = disable_irq()
+        return True
+
+    def release(self):
+        enable_irq(self._irq)
 
     def enter_read(self):
-        if self._gone:
+        st = self.state
+        if st[1] & _CLOSED:
             _closed()
+        if self._obj is not None and len(self._obj) != self._size:
+            _resized(self._size, len(self._obj))
         self._irq = disable_irq()
 
     def enter_write(self):
-        if self._rd and not self._wd:
+        if self._rd:
             _refuse_upgrade()
         self.enter_read()
 
@@ -71,184 +107,250 @@ class IrqSync:
         enable_irq(self._irq)
 
     def lock_read(self):
-        self._rd += 1
+        st = self.state
+        if st[4]:
+            st[4] += 1
+        else:
+            self._rd += 1
+            st[1] |= _READERS
 
     def lock_write(self):
-        if self._rd and not self._wd:
+        if self._rd:
             _refuse_upgrade()
-        self._wd += 1
+        self.state[4] += 1
 
     def unlock(self):
-        if self._wd:
-            self._wd -= 1
+        st = self.state
+        if st[4]:
+            st[4] -= 1
         elif self._rd:
             self._rd -= 1
+            if not self._rd:
+                self.state[1] &= ~_READERS
         else:
             return False
         return True
 
     def bump(self):
-        self._count = (self._count + 1) & _MASK
-        if self._flags:
-            for f in self._flags:
-                f.set()
+        st = self.state
+        st[0] = (st[0] + 1) & _MASK
+        if st[1] & _WAKE:
+            self.wake()
+
+    def wake(self):
+        # sets every watched flag (bump() calls this when there are some)
+        for f in self._flags:
+            f.set()
 
     def count(self):
-        return self._count
+        return self.state[0]
 
     def wait(self, freq, timeout, since):
         if since is None:
-            since = self._count
+            since = self.state[0]
         return _poll(self, freq, timeout, since)
 
     def watch(self, flag):
         self._flags.append(flag)
+        self.state[1] |= _WAKE
 
     def unwatch(self, flag):
         if flag in self._flags:
             self._flags.remove(flag)
+        if not self._flags:
+            self.state[1] &= ~_WAKE
 
     def close(self):
-        self._gone = True
-        self._wd = self._rd = 0
-        for f in self._flags:
-            f.set()
+        self.state[1] = _CLOSED
+        self.state[4] = self._rd = 0
+        self.wake()
+        self._flags = []
 
 
 class ThreadSync:
-    # Every op takes the area's mutex (owner + depth, so the holder's own ops and a second wlock nest);
-    # wlock takes it and keeps it; rlock only counts readers, and writers wait for them to leave.
-    def __init__(self):
+    # The mutex is held for one op or one change of the lock state, never while user code runs: wlock
+    # and rlock are state (the holder and its depth, a table of readers) that every op checks under the
+    # mutex. A thread that has to wait for them parks on a lock of its own, which unlock() or close()
+    # releases; so close() never blocks, and it wakes everyone. An rlock taken under this thread's
+    # wlock counts as part of it (unlock() drops wlock's depth first).
+    def __init__(self, obj=None, size=0):
         import _thread
         self._ident = _thread.get_ident
-        self._alloc = _thread.allocate_lock
-        self._mutex = _thread.allocate_lock()
-        self._owner = None  # thread holding the mutex (an op, or wlock)
-        self._depth = 0
+        self._new_lock = _thread.allocate_lock
+        self.mutex = _thread.allocate_lock()
+        # update counter, flags, size, 1 if obj's length is checked, wlock depth, and the id of the thread
+        # holding wlock as two 32-bit halves (the fast path reads and writes them all, under the mutex)
+        self.state = array('i', (0, 0, size, 0 if obj is None else 1, 0, 0, 0))
+        self._obj = obj  # a user's buffer whose length is checked per op (it may have been resized)
+        self._size = size
         self._readers = {}  # thread -> rlock depth
-        self._count = 0
-        self._sleepers = None  # locks of threads waiting without a timeout, released by bump()
-        self._flags = []
-        self._gone = False
+        self._queue = []  # locks of threads waiting for the lock state to change (unlock, close)
+        self._sleepers = []  # locks of threads in wait() without a timeout (bump, close)
+        self._flags = []  # asyncio ThreadSafeFlags that bump() sets
 
-    def _take(self, me):
-        self._mutex.acquire()
-        if self._gone:
-            self._mutex.release()
-            _closed()
-        self._owner = me
-        self._depth = 1
+    def _holds(self, me):
+        # True when thread me holds wlock
+        st = self.state
+        return st[4] > 0 and st[5] == _half(me) and st[6] == _half(me >> 32)
+
+    def _enter(self, write):
+        # takes the mutex once no other thread holds wlock (and, to write, no thread holds rlock);
+        # returns this thread's id, holding the mutex
+        me = self._ident()
+        self.mutex.acquire()
+        while True:
+            if self.state[1] & _CLOSED:
+                self.mutex.release()
+                _closed()
+            if self._holds(me) or not self.state[4] and not (write and self._readers):
+                break
+            if not self.state[4] and me in self._readers:
+                self.mutex.release()
+                _refuse_upgrade()
+            self._park()
+        if self._obj is not None and len(self._obj) != self._size:
+            self.mutex.release()
+            _resized(self._size, len(self._obj))
+        return me
+
+    def _park(self):
+        # called holding the mutex: sleeps without it until unlock() or close() changes the lock state
+        lk = self._new_lock()
+        lk.acquire()
+        self._queue.append(lk)
+        self.state[1] |= _QUEUED
+        self.mutex.release()
+        lk.acquire()
+        self.mutex.acquire()
+
+    def _let_in(self):
+        # under the mutex: every parked thread looks at the lock state again
+        if self._queue:
+            for lk in self._queue:
+                lk.release()
+            self._queue = []
+            self.state[1] &= ~_QUEUED
 
     def enter_read(self):
-        me = self._ident()
-        if self._owner == me:
-            self._depth += 1
-        else:
-            self._take(me)
+        self._enter(False)
 
     def enter_write(self):
-        me = self._ident()
-        if self._owner == me:
-            self._depth += 1
-            return
-        while True:
-            self._take(me)
-            if not self._readers:
-                return
-            self._owner = None
-            self._mutex.release()
-            if me in self._readers:
-                _refuse_upgrade()
-            time.sleep_ms(1)
+        self._enter(True)
 
     def leave(self):
-        if self._gone and self._owner is None:
-            return  # close() let go of the mutex for this thread
-        self._depth -= 1
-        if not self._depth:
-            self._owner = None
-            self._mutex.release()
-
-    lock_write = enter_write
+        self.mutex.release()
 
     def lock_read(self):
-        me = self._ident()
-        if self._owner == me:
-            self._depth += 1  # under this thread's wlock: nests as part of it
-            return
-        self._take(me)
-        self._readers[me] = self._readers.get(me, 0) + 1
-        self._owner = None
-        self._mutex.release()
+        me = self._enter(False)
+        if self._holds(me):
+            self.state[4] += 1
+        else:
+            self._readers[me] = self._readers.get(me, 0) + 1
+            self.state[1] |= _READERS
+        self.mutex.release()
+
+    def lock_write(self):
+        me = self._enter(True)
+        st = self.state
+        if self._holds(me):
+            st[4] += 1
+        else:
+            st[4] = 1
+            st[5] = _half(me)
+            st[6] = _half(me >> 32)
+            st[1] |= _WLOCKED
+        self.mutex.release()
 
     def unlock(self):
         me = self._ident()
-        if self._owner == me:
-            self.leave()
-            return True
-        self._take(me)
-        d = self._readers.get(me, 0)
-        if d > 1:
-            self._readers[me] = d - 1
-        elif d:
-            del self._readers[me]
-        self._owner = None
-        self._mutex.release()
-        return d > 0
+        self.mutex.acquire()
+        try:
+            st = self.state
+            if self._holds(me):
+                st[4] -= 1
+                if not st[4]:
+                    st[1] &= ~_WLOCKED
+                    self._let_in()
+                return True
+            d = self._readers.get(me, 0)
+            if d > 1:
+                self._readers[me] = d - 1
+            elif d:
+                del self._readers[me]
+                if not self._readers:
+                    self.state[1] &= ~_READERS
+                    self._let_in()
+            return d > 0
+        finally:
+            self.mutex.release()
 
     def bump(self):
-        # inside an op; allocates nothing unless a thread waits without a timeout or a task watches
-        self._count = (self._count + 1) & _MASK
+        # inside an op (the mutex held); allocates nothing
+        st = self.state
+        st[0] = (st[0] + 1) & _MASK
+        if st[1] & _WAKE:
+            self.wake()
+
+    def wake(self):
+        # under the mutex: releases the sleepers of wait() and sets every watched flag
+        for lk in self._sleepers:
+            lk.release()
         if self._sleepers:
-            for lk in self._sleepers:
-                lk.release()
-            self._sleepers = None
-        if self._flags:
-            for f in self._flags:
-                f.set()
-
-    def count(self):
-        return self._count
-
-    def wait(self, freq, timeout, since):
-        if since is None:
-            since = self._count
-        if timeout:
-            return _poll(self, freq, timeout, since)
-        lk = self._alloc()
-        lk.acquire()
-        self.enter_read()
-        try:
-            if self._count != since:
-                return True
-            if self._sleepers is None:
-                self._sleepers = []
-            self._sleepers.append(lk)
-        finally:
-            self.leave()
-        lk.acquire()  # released by the next bump(), or by close()
-        if self._gone:
-            _closed()
-        return True
-
-    def watch(self, flag):
-        self._flags.append(flag)
-
-    def unwatch(self, flag):
-        if flag in self._flags:
-            self._flags.remove(flag)
-
-    def close(self):
-        # never blocks: waiters wake with SharedAreaError, the mutex is let go whoever holds it
-        self._gone = True
-        self._readers = {}
-        if self._owner is not None:
-            self._owner = None
-            self._depth = 0
-            self._mutex.release()
-        if self._sleepers:
-            for lk in self._sleepers:
-                lk.release()
-            self._sleepers = None
+            self._sleepers = []
         for f in self._flags:
             f.set()
+        if not self._flags:
+            self.state[1] &= ~_WAKE
+
+    def count(self):
+        return self.state[0]
+
+    def wait(self, freq, timeout, since):
+        st = self.state
+        if since is None:
+            since = st[0]
+        if timeout:
+            return _poll(self, freq, timeout, since)
+        lk = None
+        self.mutex.acquire()
+        while True:
+            if st[1] & _CLOSED:
+                self.mutex.release()
+                _closed()
+            if st[0] != since:
+                self.mutex.release()
+                return True
+            if lk is None:
+                lk = self._new_lock()
+                lk.acquire()
+            self._sleepers.append(lk)
+            st[1] |= _WAKE
+            self.mutex.release()
+            lk.acquire()  # released by bump() or close(); held again, ready for another round
+            self.mutex.acquire()
+
+    def watch(self, flag):
+        self.mutex.acquire()
+        self._flags.append(flag)
+        self.state[1] |= _WAKE
+        self.mutex.release()
+
+    def unwatch(self, flag):
+        self.mutex.acquire()
+        if flag in self._flags:
+            self._flags.remove(flag)
+        if not self._flags and not self._sleepers:
+            self.state[1] &= ~_WAKE
+        self.mutex.release()
+
+    def close(self):
+        # never blocks for long (nobody holds the mutex while user code runs): every hold is dropped,
+        # parked threads and sleepers wake and find the area closed
+        self.mutex.acquire()
+        self.state[1] = _CLOSED
+        self.state[4] = 0
+        self._readers = {}
+        self._let_in()
+        self.wake()
+        self._flags = []
+        self.mutex.release()

