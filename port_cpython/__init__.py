@@ -83,12 +83,9 @@ class Memory:
         self._mm = mm
 
     def close(self):
-        try:
-            self.buf.release()
-            if self._mm is not None:
-                self._mm.close()
-        except BufferError:
-            pass  # someone still holds a memoryview of it: the mapping goes with the last view
+        # the mapping goes with the last reference to it: at once, unless an op another thread runs still has
+        # it (it then finishes on live memory instead of meeting a released one), or the user has a view of it
+        self.buf = self._mm = None
 
     def travel(self):
         # (key, make, args): make(*args) in another process gives a Memory over the same bytes, lock and

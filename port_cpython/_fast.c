@@ -115,7 +115,6 @@ typedef struct SyncObject {
     Py_buffer meta;
     char *m;
     int lfd; /* this process's own open of the companion: its slot's lock */
-    PyObject *what; /* the companion's path (None: a process's own memfd), checked still linked at each nap */
     uint64_t *base;
     uint32_t *wake, *waiters, *owner, *sleepers, *nslots;
     int slot; /* -1: not claimed yet */
@@ -152,27 +151,11 @@ static int gone_error(void)
     return -1;
 }
 
-/* before sleeping: a companion removed while in use (systemd's RemoveIPC) splits the lock, since newcomers
- * make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
-static int unlinked(SyncObject *s)
-{
-    struct stat st;
-    if (!s->what || s->what == Py_None || s->lfd < 0 || fstat(s->lfd, &st) || st.st_nlink)
-        return 0;
-    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
-                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
-                 "processes that opened the file since; close the area and add it again (in every process)",
-                 s->what);
-    return -1;
-}
-
 /* sleep while *a == v, for at most secs, without the GIL; 1 = timed out, 0 = woken or changed,
- * -1 = a signal handler raised, the area was closed meanwhile or its companion removed (exception set) */
+ * -1 = a signal handler raised or the area was closed meanwhile (exception set) */
 static int nap(SyncObject *s, uint32_t *a, uint32_t v, double secs)
 {
     int r;
-    if (unlinked(s))
-        return -1;
     Py_BEGIN_ALLOW_THREADS
     r = futex_wait(a, v, secs);
     Py_END_ALLOW_THREADS
@@ -267,6 +250,8 @@ static int await_owner(SyncObject *s, int *spins)
             RELAX();
             continue;
         }
+        if (unlinked(s))
+            return -1;
         ADD(s->sleepers, 1);
         int r = nap(s, s->owner, v, NAP);
         SUB(s->sleepers, 1);
@@ -601,8 +586,6 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     }
     s->m = s->meta.buf;
     s->lfd = lfd;
-    Py_INCREF(what);
-    Py_XSETREF(s->what, what);
     s->base = (uint64_t *)(s->m + M_BASE);
     s->wake = (uint32_t *)(s->m + M_WAKE);
     s->waiters = (uint32_t *)(s->m + M_WAITERS);
@@ -610,6 +593,9 @@ static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
     s->sleepers = (uint32_t *)(s->m + M_SLEEP);
     s->nslots = (uint32_t *)(s->m + M_NSLOTS);
     s->slot = -1;
+    s->fd = fd;
+    Py_INCREF(what);
+    s->what = what;
     s->next = all_syncs;
     s->prev = NULL;
     if (all_syncs)

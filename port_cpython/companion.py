@@ -101,7 +101,7 @@ def _open_companion(dfd, dst, path, st, what):
             fd = os.open(base, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
         except FileNotFoundError:
             try:
-                return safefile.create(dfd, base, _META, _allowed(st), 'the lock companion %s' % path, _made(st))
+                return safefile.create(dfd, base, _META, _allowed(st), path, _made(st))
             except FileExistsError:
                 continue  # another process made it first: use theirs
         except OSError as e:
@@ -119,6 +119,9 @@ def _open_companion(dfd, dst, path, st, what):
                 _refuse(path, what, why, safefile.who(c.st_uid))
             raise
         c = os.fstat(fd)
+        if c.st_nlink == 0:
+            os.close(fd)  # its last user removed it between our open and our look: open (or make) it again
+            continue
         why = _distrust(c, st, dst)
         if why:
             os.close(fd)

@@ -74,7 +74,10 @@ def create(dfd, name, length, mode, what, fix=None):
     apply), under a temporary name first, so others only ever see it whole; fix(fd) runs before it
     appears. Returns the open fd; FileExistsError if another process made it first."""
     tmp = '.sharedarea-new-%s' % os.urandom(8).hex()
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+    except OSError as e:  # named by what the user asked for, not by the temporary name
+        raise type(e)(e.errno, '%s (making %s)' % (e.strerror, what), what)
     try:
         reserve(fd, length, what)
         if fix is not None:

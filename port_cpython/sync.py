@@ -263,12 +263,19 @@ class _Sync:
     def bump(self):
         # called with the write side held; wakes waiters while any are counted in (never clears their count)
         m = self._m
-        pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
-        if _NR_FUTEX and unpack_from('<I', m, _WAITERS)[0]:
+        try:
+            pack_into('<Q', m, 0, (unpack_from('<Q', m, 0)[0] + 1) & 0xFFFFFFFFFFFFFFFF)
+            waiters = unpack_from('<I', m, _WAITERS)[0]
+        except ValueError:
+            self._gone_error()  # close() in another thread closed the companion's mapping
+        if _NR_FUTEX and waiters:
             _futex_wake(self._addr)
 
     def count(self):
-        return unpack_from('<Q', self._m, 0)[0]
+        try:
+            return unpack_from('<Q', self._m, 0)[0]
+        except ValueError:
+            self._gone_error()  # close() in another thread closed the companion's mapping
 
     def _count_waiter(self, n):
         # wait() counts itself in (n = 1) and out (n = -1); waiters of every process add under the byte-3 lock

@@ -187,3 +187,57 @@ def test_mixing_the_two_paths_names_the_users_file(tmp_path):
     out = r.stdout.decode()
     assert out.startswith(path + ' is in use') and 'sharedarea-' not in out, out
     a.close()
+
+
+# -- fault 8: close() racing ops in other threads ------------------------------------------------------------
+
+def _racer(a, op, errors, go):
+    # op in a loop until the area is closed: SharedAreaError is the one way out
+    buf = bytearray(16)
+    go.wait()
+    calls = {
+        'read': lambda: a.read(0, 64),
+        'write': lambda: a.write(8, b'x' * 32),
+        'inc64': lambda: a.inc64(16),
+        'read8': lambda: a.read8(3),
+        'readfast': lambda: a.readfast(0, buf),
+        'wait': lambda: a.wait(1, 0.01),
+        'update': lambda: a.update(),
+        'updates': lambda: a.updates,
+        'function': lambda: sharedarea.sharedarea_inc64(a.id, 24),
+        'memoryview': lambda: a.memoryview().release(),
+        'wlock': lambda: (a.wlock(), a.inc8(0), a.unlock()),
+        'rlock': lambda: (a.rlock(), a.read(0, 8), a.unlock()),
+    }
+    f = calls[op]
+    try:
+        while True:
+            f()
+    except SharedAreaError:
+        pass
+    except BaseException as e:
+        errors.append('%s: %s: %s' % (op, type(e).__name__, e))
+
+
+def test_close_racing_ops_in_other_threads_ends_them_with_sharedareaerror(tmp_path):
+    ops = ('read', 'write', 'inc64', 'read8', 'readfast', 'wait', 'update', 'updates', 'function', 'memoryview',
+           'wlock', 'rlock')
+    errors = []
+    for k in range(12):
+        spec = 'file=%s,size=4096' % (tmp_path / ('area%d' % k)) if k % 3 == 2 else 'pages=1'
+        a = new(spec)
+        go = threading.Event()
+        ts = [threading.Thread(target=_racer, args=(a, op, errors, go)) for op in ops]
+        for t in ts:
+            t.start()  # (each start waits for its thread to run: all of them first, then go)
+        go.set()
+        threading.Event().wait(0.02 + 0.01 * (k % 4))
+        a.close()
+        for t in ts:
+            t.join(20)
+        assert not [t for t in ts if t.is_alive()], 'round %d: an op hung after close()' % k
+        assert not errors, 'round %d: %s' % (k, errors)
+    # the fds of the closed areas are not reused by a stray unlock: a new area on a reused fd still excludes
+    a = new()
+    a.wlock()
+    a.unlock()
