@@ -108,9 +108,11 @@ def _too_big(what, size, e):
 def anonymous(size):
     if not hasattr(os, 'memfd_create'):
         return Memory(memoryview(mmap.mmap(-1, size, mmap.MAP_SHARED)), _anon_sync(), 'anonymous')
-    fd = os.memfd_create('sharedarea', os.MFD_CLOEXEC)
+    fd = os.memfd_create('sharedarea', os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
         os.ftruncate(fd, _DATA + size)
+        # nobody it is sent to can shrink it under our mapping (SIGBUS); memory still comes as it is used
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
         mm = mmap.mmap(fd, size, mmap.MAP_SHARED, offset=_DATA)
     except (OverflowError, OSError) as e:
         os.close(fd)
