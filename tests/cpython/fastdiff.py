@@ -219,6 +219,8 @@ class Gen:
             res = f(*args, **(kw or {}))
             if isinstance(res, sharedarea.SharedArea):
                 res = 'area%d' % res.id
+            elif hasattr(res, '__enter__') and hasattr(res, '__exit__'):
+                res = 'held'  # what rlock()/wlock() return: its type is each path's own (the compiled one is C)
             out = 'ok %s' % self.show(res)
         except Exception as e:
             out = '%s: %s' % (type(e).__name__, ADDR.sub('0x?', str(e)))
