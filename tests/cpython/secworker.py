@@ -40,8 +40,10 @@ def job(kind, *args):
         prefix, rounds, n = args[0], int(args[1]), int(args[2])
         for r in range(rounds):
             print('wait', r, flush=True)
+            give_up = time.monotonic() + 120  # (the test failed or died: never spin on for ever)
             while not os.path.exists('%s-go%d' % (prefix, r)):
-                pass  # spin: all eight add() at the same moment
+                if time.monotonic() > give_up:
+                    sys.exit('race: no go file for round %d in 120 s' % r)  # spin: all eight add() at the same moment
             try:
                 a = sharedarea.get(sharedarea.add('file=%s%d,size=4096' % (prefix, r)))
             except Exception as e:
@@ -293,15 +295,20 @@ def case_race():
     # half-made or fails on O_EXCL), and the total is exact
     n, rounds = 200, 25
     ps = [as_root('race', '/dev/shm/race', rounds, n) for _ in range(8)]
-    for r in range(rounds):
-        assert [p.stdout.readline().split() for p in ps] == [['wait', str(r)]] * 8
-        open('/dev/shm/race-go%d' % r, 'w').close()
-        outs = [p.stdout.readline().strip() for p in ps]
-        assert outs == ['done %d' % r] * 8, (r, outs)
-        a = add('file=/dev/shm/race%d' % r)
-        assert a.read64(0) == 8 * n, (r, a.read64(0))
-        a.close()
-    assert [out_of(p) for p in ps] == [''] * 8
+    try:
+        for r in range(rounds):
+            assert [p.stdout.readline().split() for p in ps] == [['wait', str(r)]] * 8
+            open('/dev/shm/race-go%d' % r, 'w').close()
+            outs = [p.stdout.readline().strip() for p in ps]
+            assert outs == ['done %d' % r] * 8, (r, outs)
+            a = add('file=/dev/shm/race%d' % r)
+            assert a.read64(0) == 8 * n, (r, a.read64(0))
+            a.close()
+        assert [out_of(p) for p in ps] == [''] * 8
+    finally:
+        for p in ps:
+            if p.poll() is None:
+                p.kill()  # (the creators spin: none may outlive a failed round)
 
 
 def case_group():
