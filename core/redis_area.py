@@ -3,7 +3,7 @@
 import sys
 import time
 
-from .area import SharedArea, SharedAreaError, _bytes_of, _fit, _Held
+from .area import SharedArea, SharedAreaError, _bytes_of, _Held
 from .resp import Conn, ReplyError, timed_out
 from .resp import parse as _reply
 
@@ -491,15 +491,16 @@ class RedisArea(SharedArea):
         view[0:length] = self._script('read', pos, length)[0]
         return length
 
-    def _fetch(self, pos, w):
+    # read8 .. dec64 are the core's methods (same checks and messages); their two helpers are one script each here
+    def _get(self, pos, w):
         self._check(pos, w)
         return self._signed(self._script('read', pos, w)[0], w)
 
-    def _store(self, pos, w, v, op):
+    def _put(self, pos, w, value, add):
         self._check(pos, w)
         self._writing()
-        v &= (1 << w * 8) - 1
-        d = self._script(op, pos, w, bytes((v >> (8 * i)) & 255 for i in range(w)))[0]
+        value &= (1 << w * 8) - 1
+        d = self._script('add' if add else 'write', pos, w, bytes((value >> (8 * i)) & 255 for i in range(w)))[0]
         return self._signed(d, w)
 
     def _signed(self, d, w):
@@ -507,82 +508,6 @@ class RedisArea(SharedArea):
         for i in range(w - 1, -1, -1):
             o = o << 8 | d[i]
         return o - (o >> (w * 8 - 1) << w * 8)
-
-    def read8(self, pos):
-        """The signed 8-bit int at pos."""
-        return self._fetch(pos, 1)
-
-    def read16(self, pos):
-        """The signed 16-bit little-endian int at pos."""
-        return self._fetch(pos, 2)
-
-    def read32(self, pos):
-        """The signed 32-bit little-endian int at pos."""
-        return self._fetch(pos, 4)
-
-    def read64(self, pos):
-        """The signed 64-bit little-endian int at pos."""
-        return self._fetch(pos, 8)
-
-    def write8(self, pos, value):
-        """Stores value (signed or unsigned, 8 bits) at pos."""
-        _fit(value, 1, 'value')
-        self._store(pos, 1, value, 'write')
-
-    def write16(self, pos, value):
-        """Stores value (signed or unsigned, 16 bits) at pos."""
-        _fit(value, 2, 'value')
-        self._store(pos, 2, value, 'write')
-
-    def write32(self, pos, value):
-        """Stores value (signed or unsigned, 32 bits) at pos."""
-        _fit(value, 4, 'value')
-        self._store(pos, 4, value, 'write')
-
-    def write64(self, pos, value):
-        """Stores value (signed or unsigned, 64 bits) at pos."""
-        _fit(value, 8, 'value')
-        self._store(pos, 8, value, 'write')
-
-    def inc8(self, pos, amount=1):
-        """Adds amount to the 8-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 1, 'amount')
-        return self._store(pos, 1, amount, 'add')
-
-    def inc16(self, pos, amount=1):
-        """Adds amount to the 16-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 2, 'amount')
-        return self._store(pos, 2, amount, 'add')
-
-    def inc32(self, pos, amount=1):
-        """Adds amount to the 32-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 4, 'amount')
-        return self._store(pos, 4, amount, 'add')
-
-    def inc64(self, pos, amount=1):
-        """Adds amount to the 64-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 8, 'amount')
-        return self._store(pos, 8, amount, 'add')
-
-    def dec8(self, pos, amount=1):
-        """Subtracts amount from the 8-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 1, 'amount')
-        return self._store(pos, 1, -amount, 'add')
-
-    def dec16(self, pos, amount=1):
-        """Subtracts amount from the 16-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 2, 'amount')
-        return self._store(pos, 2, -amount, 'add')
-
-    def dec32(self, pos, amount=1):
-        """Subtracts amount from the 32-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 4, 'amount')
-        return self._store(pos, 4, -amount, 'add')
-
-    def dec64(self, pos, amount=1):
-        """Subtracts amount from the 64-bit int at pos (wrapping); returns the new value."""
-        _fit(amount, 8, 'amount')
-        return self._store(pos, 8, -amount, 'add')
 
     def update(self):
         """Bumps the update counter (and wakes every waiter, on every host)."""

@@ -120,6 +120,8 @@ typedef struct SyncObject {
     int slot; /* -1: not claimed yet */
     uint32_t me; /* the owner word's value for this process: (generation << 8) | (slot + 1) */
     int gone; /* closed by the port: every waiter of this process stops with the closed error */
+    int fd; /* the companion file, checked at each lock wait that it is still linked (-1: none) */
+    PyObject *what; /* its path, for that error */
     unsigned long wr_tid;
     long wdepth;
     rhold *rd;
@@ -240,6 +242,21 @@ static inline int have_slot(SyncObject *s)
     return s->slot >= 0 ? 0 : claim_slot(s);
 }
 
+
+/* before sleeping on the lock: a companion removed while in use (systemd's RemoveIPC) splits the lock,
+ * since newcomers make a new one; say so instead of going on unprotected. 0 = fine, -1 = error set */
+static int unlinked(SyncObject *s)
+{
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) || st.st_nlink)
+        return 0;
+    PyErr_Format(SharedAreaError, "the lock companion %S was removed while this process used it (systemd removes "
+                 "a user's files in /dev/shm at logout unless RemoveIPC=no), so the lock no longer excludes "
+                 "processes that opened the file since; close the area and add it again (in every process)",
+                 s->what ? s->what : Py_None);
+    return -1;
+}
+
 /* wait until the owner word is free (or its holder is dead); 0 or -1 (exception set) */
 static int await_owner(SyncObject *s, int *spins)
 {
@@ -302,7 +319,7 @@ static int wr_acquire(SyncObject *s)
                 RELAX();
                 continue;
             }
-            int r = nap(s, slot_word(s, (int)i), k, NAP);
+            int r = unlinked(s) ? -1 : nap(s, slot_word(s, (int)i), k, NAP);
             if (r < 0) {
                 wr_release(s);
                 return -1;
@@ -558,6 +575,7 @@ static PyObject *S_forget(SyncObject *s, PyObject *unused)
         lock_byte(s->lfd, F_OFD_SETLK, F_UNLCK, SLOT_LOCKS + s->slot);
     s->slot = -1;
     s->lfd = -1;
+    s->fd = -1; /* the port closes it next */
     Py_RETURN_NONE;
 }
 
@@ -570,8 +588,8 @@ static PyObject *S_state(SyncObject *s, PyObject *unused)
 static int S_init(SyncObject *s, PyObject *args, PyObject *kw)
 {
     PyObject *obj, *what = Py_None;
-    int lfd;
-    if (!PyArg_ParseTuple(args, "Oi|O", &obj, &lfd, &what))
+    int lfd, fd = -1;
+    if (!PyArg_ParseTuple(args, "Oi|iO", &obj, &lfd, &fd, &what))
         return -1;
     if (s->m) {
         PyErr_SetString(PyExc_TypeError, "Sync is already set up");
@@ -645,8 +663,9 @@ static PyTypeObject SyncType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedarea.port_cpython._fast.Sync",
     .tp_basicsize = sizeof(SyncObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sync(meta, lfd, what=None): the process-shared lock, update counter and wait() over a 4096-byte meta "
-              "page; lfd is this process's own open of the companion (never mapped), what its path (None: a memfd)",
+    .tp_doc = "Sync(meta, lfd, fd=-1, what=None): the process-shared lock, update counter and wait() over a 4096-byte "
+              "meta page; lfd is this process's own open of the companion (never mapped), fd the named companion "
+              "checked to be still linked at each lock wait, what its path",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)S_init,
     .tp_dealloc = (destructor)S_dealloc,

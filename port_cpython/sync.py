@@ -366,7 +366,7 @@ class _FastSync(_Sync):
     def __init__(self, fd, key=None, what='the area', user=None):
         self._open(fd, key, what, user)
         self._w = None
-        self.c = c = _fast.Sync(self._m, self.lfd, what if key is not None else None)
+        self.c = c = _fast.Sync(self._m, self.lfd, fd if key is not None else -1, what)
         self.enter_read, self.enter_write, self.leave = c.enter_read, c.enter_write, c.leave
         self.lock_read, self.lock_write, self.unlock = c.lock_read, c.lock_write, c.unlock
         self.bump, self.count, self.wait = c.bump, c.count, c.wait

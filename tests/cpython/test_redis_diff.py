@@ -44,7 +44,7 @@ def _lockdance(a, how):
                 r = getattr(a, step)()
             else:
                 r = getattr(a, step)(*((0,) if step.startswith('read') else (0, 1)))
-            out.append('held' if r is a._held else r)
+            out.append('held' if hasattr(r, '__exit__') else r)  # (the with-form of either path)
         except Exception as e:
             out.append(_norm(a, e))
     return out

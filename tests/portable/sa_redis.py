@@ -7,6 +7,7 @@ SKIP = {
     'test_memoryview_is_the_area': 'a redis area has no memoryview (it refuses it: test_redis_refuses_memoryview)',
     'test_small_int_ops_allocate_nothing': 'a redis area talks to a server: its ops allocate',
     'test_int_ops_allocate_nothing_32_and_64_bits': 'a redis area talks to a server: its ops allocate',
+    'test_int_ops_allocate_nothing_on_a_buffer_area': 'allocation is checked on local areas (tools/mptest.py runs it)',
     'test_repr_names_id_size_and_kind': "a redis area's repr names its server and key (test_redis_spec checks it)",
     'test_configure_while_other_threads_use_areas': 'configure() makes local areas itself, not through add()',
     # 80,000 round trips each: too many for a loaded CI machine; test_redis_hosts counts exactly with fewer
