@@ -41,7 +41,7 @@ class SharedArea:
         if self._b is None:
             raise SharedAreaError('sharedarea %d is closed' % self.id)
         if not self._o and len(self._b) != self.size:  # (a bytearray area: its user may have resized it)
-            raise SharedAreaError('sharedarea %d: its bytearray has %d bytes now, not %d' % (
+            raise SharedAreaError('sharedarea %d: its bytearray has %d bytes now, not its size %d' % (
                 self.id, len(self._b), self.size))
         if type(pos) is not int:
             raise TypeError(_INT % ('pos', type(pos)))
