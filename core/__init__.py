@@ -79,7 +79,7 @@ _Area = getattr(_port, 'FastArea', None) or SharedArea
 def _register(mem):
     # the next id for that memory; the caller holds _registry
     i = len(_areas)
-    _areas.append(_Area(i, mem))
+    _areas.append(_Area(i, mem, getattr(_port, 'fast_methods', None)))
     return i
 
 

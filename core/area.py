@@ -58,7 +58,7 @@ class SharedArea:
 
     _buf = None  # None once closed (class default: a half-made area closes fine)
 
-    def __init__(self, id, memory):
+    def __init__(self, id, memory, fast_methods=None):
         self.id = id
         self.size = memory.size
         self.kind = memory.kind
@@ -66,6 +66,9 @@ class SharedArea:
         self._sync = memory.sync
         self._buf = memory.buf
         self._held = _Held(self)
+        self._fast = fast_methods and fast_methods(self) or {}
+        for name in self._fast:  # a port's compiled versions of hot methods, same behaviour (docs/ports.md)
+            setattr(self, name, self._fast[name])
 
     def __repr__(self):
         return '<SharedArea id=%d size=%d %s%s>' % (self.id, self.size, self.kind,
@@ -354,6 +357,9 @@ class SharedArea:
         if self._buf is None:
             return
         self._buf = None
+        for name in self._fast:
+            delattr(self, name)
+        self._fast = {}
         self._sync.close()
         self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
 

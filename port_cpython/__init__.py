@@ -58,8 +58,8 @@ if _fast:
 
         # the compiled base comes first, so area.inc64 is its method; anything unusual goes to SharedArea's
 
-        def __init__(self, id, memory):
-            SharedArea.__init__(self, id, memory)
+        def __init__(self, id, memory, fast_methods=None):
+            SharedArea.__init__(self, id, memory)  # (fast_methods: the MicroPython port's way; this class is ours)
             self._attach(memory.buf, memory.sync.c)
 
         def close(self):
