@@ -436,7 +436,8 @@ def table(res):
                 '%.2fx' % (m['sharedarea'][0] / lm[0]) if lm else '-'))
     if res.get('scale'):
         import bench_scale
-        lines.extend(bench_scale.lines(res['scale'], two(res.get('uwsgi2'))))
+        u2 = two(res.get('uwsgi2'))  # [median, min, max] ops/s of uWSGI's 2 mules, or None
+        lines.extend(bench_scale.lines(res['scale'], u2[0] if u2 else None))
     for note in res['notes']:
         lines.append('note: ' + note)
     return '\n'.join(lines)
