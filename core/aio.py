@@ -2,12 +2,8 @@
 # polling. MicroPython: the port's bump() sets a ThreadSafeFlag; CPython: one helper thread per area.
 import asyncio
 
+from . import _port
 from .area import SharedAreaError
-
-try:
-    import threading
-except ImportError:
-    threading = None  # MicroPython: no helper threads, the port's bump() sets flags
 
 _IDLE = 0.2  # seconds a helper thread outlives the last task that waited on it (a cancelled one, say)
 
@@ -26,6 +22,9 @@ async def changed(area, since=None, timeout=None):
             raise TypeError('timeout must be seconds (int or float) or None, not %s' % type(timeout).__name__)
         if not timeout > 0:
             return False  # nothing to wait for: the count is since
+    own = getattr(area, '_changed', None)
+    if own is not None:
+        return await own(since, timeout)  # an area with its own way to wait (redis=: pub/sub)
     sync = area._sync
     if hasattr(sync, 'watch'):
         wait = _flagged(area, sync, since)
@@ -111,7 +110,7 @@ def _settle(fut, n, err):
 class _Watcher:
     # the helper thread of one area's sync (areas over one file share it) and the futures waiting on it
     _all = {}  # sync -> _Watcher
-    _lock = threading.Lock() if threading else None  # guards _all and every watcher's list and thread
+    _lock = _port.new_lock()  # guards _all and every watcher's list and thread (CPython: MicroPython watches flags)
 
     @classmethod
     def of(cls, sync):
@@ -136,8 +135,7 @@ class _Watcher:
         with self._lock:
             self.waiting.append((loop, fut, since))
             if self.thread is None or not self.thread.is_alive():  # (not alive: we are a forked child)
-                self.thread = threading.Thread(target=self.run, name='sharedarea-changed', daemon=True)
-                self.thread.start()
+                self.thread = _port.start_thread(self.run)
 
     def remove(self, fut):
         """Forgets fut (done, timed out or cancelled)."""

@@ -103,6 +103,21 @@ class SharedArea:
             length = min(limit, self.size - pos)
         return length
 
+    def _into(self, pos, buf, length):
+        # readfast's target as flat bytes, and how many to copy into it (0: as many as fit)
+        try:
+            view = memoryview(buf)
+        except TypeError:
+            raise TypeError('readfast() needs a writable buffer, not %s' % type(buf).__name__)
+        try:
+            view = view.cast('B')
+        except (AttributeError, TypeError):
+            pass  # MicroPython: no cast
+        n = len(view)
+        if type(length) is int and not 0 <= length <= n:
+            raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
+        return view, self._length(pos, length, n)
+
     # -- bytes --------------------------------------------------------------------------------------
 
     def read(self, pos, length=0):
@@ -131,18 +146,7 @@ class SharedArea:
 
     def readfast(self, pos, buf, length=0):
         """Copies the bytes at pos into buf (no new object); returns how many (length 0: as many as fit)."""
-        try:
-            view = memoryview(buf)
-        except TypeError:
-            raise TypeError('readfast() needs a writable buffer, not %s' % type(buf).__name__)
-        try:
-            view = view.cast('B')
-        except (AttributeError, TypeError):
-            pass  # MicroPython: no cast
-        n = len(view)
-        if type(length) is int and not 0 <= length <= n:
-            raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
-        length = self._length(pos, length, n)
+        view, length = self._into(pos, buf, length)
         b = self._check(pos, length)
         s = self._sync
         s.enter_read()

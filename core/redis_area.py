@@ -7,10 +7,6 @@ from .area import SharedArea, SharedAreaError, _bytes_of, _Held
 from .resp import Conn, ReplyError, timed_out
 from .resp import parse as _reply
 
-try:
-    import _thread
-except ImportError:
-    _thread = None
 
 
 _MICRO = sys.implementation.name == 'micropython'
@@ -133,8 +129,13 @@ def _elapsed(t0):
     return time.monotonic() - t0
 
 
+def _port():
+    from . import _port as port  # (the package's port, picked once by sharedarea/__init__.py)
+    return port
+
+
 def _ident():
-    return _thread.get_ident() if _thread else 0
+    return _port().thread_ident()
 
 
 def _token():
@@ -257,7 +258,7 @@ class _Locked:
     # commands through our RESP client (MicroPython, or SHAREDAREA_REDIS_CLIENT=resp), one at a time
     def __init__(self, addr, timeout, password, db):
         self.c = Conn(addr, timeout, password, db)
-        self.lock = _thread.allocate_lock() if _thread else None
+        self.lock = _port().new_lock()
 
     def call(self, *args):
         if self.lock:
@@ -475,18 +476,7 @@ class RedisArea(SharedArea):
 
     def readfast(self, pos, buf, length=0):
         """Copies the bytes at pos into buf (no new object); returns how many (length 0: as many as fit)."""
-        try:
-            view = memoryview(buf)
-        except TypeError:
-            raise TypeError('readfast() needs a writable buffer, not %s' % type(buf).__name__)
-        try:
-            view = view.cast('B')
-        except (AttributeError, TypeError):
-            pass  # MicroPython: no cast
-        n = len(view)
-        if type(length) is int and not 0 <= length <= n:
-            raise SharedAreaError('sharedarea %d: length %d is not in 0..%d (the buffer size)' % (self.id, length, n))
-        length = self._length(pos, length, n)
+        view, length = self._into(pos, buf, length)
         self._check(pos, length)
         view[0:length] = self._script('read', pos, length)[0]
         return length
@@ -584,10 +574,10 @@ class RedisArea(SharedArea):
     def _renew_start(self):
         # CPython: a thread renews this process's leases every lease/3 while any are held; MicroPython
         # renews a lease on every op made under it (and an idle holder loses it after lease= seconds)
-        if _MICRO or self._renewer or _thread is None:
+        if _MICRO or self._renewer:
             return
         self._renewer = True
-        _thread.start_new_thread(self._renew_loop, ())
+        _port().start_thread(self._renew_loop)
 
     def _renew_loop(self):
         while self._conn is not None:
@@ -659,22 +649,6 @@ class RedisArea(SharedArea):
                         return True
                 except ValueError:
                     pass
-
-    async def changed(self, since=None, timeout=None):
-        """Awaits an update (or updates != since); the new update count, or False at timeout (s)."""
-        n = self.updates  # (the checks and messages of sharedarea.aio.changed, for a local area)
-        if since is None:
-            since = n
-        elif type(since) is not int:
-            raise TypeError('since must be an update count (int) or None, not %s' % type(since).__name__)
-        elif n != since:
-            return n
-        if timeout is not None:
-            if not isinstance(timeout, (int, float)):
-                raise TypeError('timeout must be seconds (int or float) or None, not %s' % type(timeout).__name__)
-            if not timeout > 0:
-                return False
-        return await self._changed(since, timeout)
 
     async def _changed(self, since, timeout):
         # pub/sub on an asyncio stream (both runtimes): other tasks run while it waits, and nothing polls

@@ -26,6 +26,16 @@ def new_lock():
     return lock
 
 
+thread_ident = threading.get_ident
+
+
+def start_thread(fn):
+    # a daemon thread running fn() (the core's helpers: lease renewal, asyncio wake-ups)
+    t = threading.Thread(target=fn, name='sharedarea', daemon=True)
+    t.start()
+    return t
+
+
 def fast_functions(g):
     # called by the core with its namespace: swap its sharedarea_<op> functions (and their aliases) for
     # compiled ones that look the id up in the core's registry and fall back to them for anything unusual

@@ -30,6 +30,15 @@ def new_lock():
     return _thread.allocate_lock() if _thread else None
 
 
+def thread_ident():
+    return _thread.get_ident() if _thread else 0
+
+
+def start_thread(fn):
+    # fn() in a new thread; None where the port has no threads
+    return _thread.start_new_thread(fn, ()) if _thread else None
+
+
 class Memory:
     # buf: what the core indexes and slices; obj: the user's buffer (area.object()), else None. A user's
     # bytearray is buf itself (a view of it would point at freed memory once the user grows it), and the
