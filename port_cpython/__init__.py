@@ -77,6 +77,8 @@ if _fast:
             self._detach()  # the compiled ops let go of the buffer (a thread asleep in the lock: when it wakes)
             SharedArea.close(self)
 
+    _fast.bind(FastArea)  # its compiled methods are its own, so `area.inc64(p)` takes CPython's fast call
+
 
 class Memory:
     # an area's bytes (buf, a memoryview of exactly size bytes), its sync, and what to let go at close();
