@@ -4,10 +4,12 @@ import ctypes
 import fcntl
 import mmap
 import os
+import signal
 import struct
 import threading
 import time
 import weakref
+from functools import partial
 from struct import pack_into, unpack_from
 
 from ..area import SharedAreaError
@@ -26,6 +28,8 @@ _F_OFD_GETLK = getattr(fcntl, 'F_OFD_GETLK', 36)
 _F_OFD_SETLK = getattr(fcntl, 'F_OFD_SETLK', 37)
 _F_OFD_SETLKW = getattr(fcntl, 'F_OFD_SETLKW', 38)
 _FLOCK = '@hhqqi4x'  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as OFD locks require)
+_FL = dict((k, struct.pack(_FLOCK, k, 0, 0, 1, 0)) for k in (fcntl.F_RDLCK, fcntl.F_WRLCK, fcntl.F_UNLCK))  # byte 0
+_TURN = 0.1  # seconds: the longest a thread sleeps between looks at its turn (a lost notify costs this)
 _SLOT_LOCKS = 4096
 _PROTO = 24  # u32 in the companion: the lock protocol its users speak (4 = pure Python, 3 = the _fast extension)
 _PROTO_NAMES = {0: 'none recorded', 1: 'older pure-Python (lockf)', 2: 'older compiled (_fast, by pid)',
@@ -46,6 +50,47 @@ try:
     _syscall.restype = ctypes.c_long
 except (OSError, AttributeError):
     _NR_FUTEX = None
+
+
+# Signals on the pure path (fault 10). CPython runs a signal's handler in the main thread between two
+# bytecodes, so a KeyboardInterrupt can land between taking a lock and noting it (or between an unlock's
+# start and its work) and leave a hold behind for ever; the compiled path does that bookkeeping in C. Here
+# the main thread defers signals while it holds any lock of a pure-path area: pthread_sigmask blocks them
+# from its first hold until its last goes, and they are delivered as that last one goes (their handlers run
+# on the way out of unlock(), or of the op). Waiting for a lock lets them in (Ctrl-C still ends a wait), and
+# one that raises there leaves nothing taken. Every change of the mask is a direct call: nothing runs between
+# it and what it guards. Limit: a signal the kernel gives to another thread that does not block it is still
+# handled by the main thread at its next bytecode (docs/internals.md).
+_SIG_BLOCK, _SIG_SETMASK = signal.SIG_BLOCK, signal.SIG_SETMASK
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _sigmask = _libc.pthread_sigmask  # (no PyErr_CheckSignals in it, unlike signal.pthread_sigmask)
+    _DEFERRED = ctypes.create_string_buffer(128)  # a sigset_t (128 bytes in glibc and musl): every catchable
+    _SAVED = ctypes.create_string_buffer(128)  # signal but the faults; the main thread's mask before its first hold
+    _libc.sigfillset(_DEFERRED)
+    for _n in ('SIGKILL', 'SIGSTOP', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGSYS', 'SIGABRT'):
+        _libc.sigdelset(_DEFERRED, int(getattr(signal, _n)))
+except (OSError, AttributeError):
+    _sigmask = None
+_MAIN = [threading.main_thread().ident]  # the thread Python runs signal handlers in (a forked child: its only one)
+_HELD = [0]  # holds the main thread has, over every pure-path area: signals are deferred while there are any
+_OWED = [0]  # of those, the ones another thread's close() dropped: the main thread counts them out at its next
+
+
+def _resume(n=1):
+    # n holds of this thread went: the main thread's last one lets deferred signals in (their handlers run
+    # here); holds that another thread's close() dropped are counted out with them
+    if _ident() == _MAIN[0] and _sigmask is not None:
+        _HELD[0] -= n + _OWED[0]
+        _OWED[0] = 0
+        if _HELD[0] <= 0:
+            _HELD[0] = 0
+            _sigmask(_SIG_SETMASK, _SAVED, None)
+
+
+def _lets_in():
+    # the main thread is taking its first hold: its wait for the lock may let signals in
+    return _HELD[0] == 1 and _ident() == _MAIN[0] and _sigmask is not None
 
 
 _LONGEST_NAP = 86400.0  # seconds: a longer freq (even inf) naps this long, so the sleep's time fits a timespec
@@ -184,15 +229,70 @@ class _Sync:
         raise SharedAreaError('the area is closed (by another thread, while this one waited)')
 
     def _reset(self):
-        # also run in a forked child: it holds nothing the parent held
-        self._c = threading.Condition(threading.Lock())
+        # also run in a forked child: it holds nothing the parent held. The Condition's lock is an RLock, whose
+        # enter, exit and restore-after-wait are C calls, and `with self._lk` (not the Condition's Python
+        # __enter__) takes it, so no signal handler can come between taking it and owning it
+        self._lk = threading.RLock()
+        self._c = threading.Condition(self._lk)
         self._wr = None  # thread holding the write side
         self._wd = 0  # its depth (wlock, ops and rlock calls nested inside it)
         self._rd = {}  # thread -> rlock depth
 
+    # -- holds: the public entries defer signals in the main thread (see _DEFERRED), the _ ones do the work
+
     def enter_write(self):
+        self._take(self._enter_write)
+
+    def enter_read(self):
+        self._take(self._enter_read)
+
+    lock_read = enter_read
+    lock_write = enter_write
+
+    def _take(self, take):
+        if _ident() != _MAIN[0] or _sigmask is None:
+            return take()  # no signal handler runs in other threads
+        if _OWED[0]:
+            _resume(0)
+        try:
+            _HELD[0] += 1  # counted first: whatever raises below, the except undoes both
+            if _HELD[0] == 1:
+                _sigmask(_SIG_BLOCK, _DEFERRED, _SAVED)  # (a handler due from before may raise just after)
+            take()
+        except BaseException:
+            _HELD[0] -= 1
+            if not _HELD[0]:
+                _sigmask(_SIG_SETMASK, _SAVED, None)
+            raise
+
+    def unlock(self):
+        # leave the innermost hold of this thread; False when it holds nothing. The main thread's last hold
+        # going lets deferred signals in: their handlers run here, after the lock is let go
+        held = True
+        try:
+            held = self._unlock()
+            return held
+        finally:
+            if held:
+                _resume()
+
+    leave = unlock
+
+    def _turn(self):
+        # under self._lk: sleep until another thread of this process lets go (bounded, so a notify lost to
+        # a signal in another thread costs a moment, not for ever)
+        if not _lets_in():
+            self._c.wait(_TURN)
+            return
+        _sigmask(_SIG_SETMASK, _SAVED, None)
+        try:
+            self._c.wait(_TURN)
+        finally:
+            _sigmask(_SIG_BLOCK, _DEFERRED, None)
+
+    def _enter_write(self):
         me = _ident()
-        with self._c:
+        with self._lk:
             if self._wr == me:
                 self._wd += 1
                 return
@@ -200,16 +300,16 @@ class _Sync:
                 raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
                                       '(unlock first)')
             while (self._wr is not None or self._rd) and not self._gone:
-                self._c.wait()
+                self._turn()
             if self._gone:
                 self._gone_error()
             self._lock(fcntl.F_WRLCK)
             self._wr = me
             self._wd = 1
 
-    def enter_read(self):
+    def _enter_read(self):
         me = _ident()
-        with self._c:
+        with self._lk:
             if self._wr == me:
                 self._wd += 1
                 return
@@ -218,7 +318,7 @@ class _Sync:
                 self._rd[me] = d + 1
                 return
             while self._wr is not None and not self._gone:
-                self._c.wait()
+                self._turn()
             if self._gone:
                 self._gone_error()
             if not self._rd:
@@ -229,14 +329,25 @@ class _Sync:
         # the lock on byte 0; before waiting for it, make sure the companion is still the one others use
         try:
             _ofd(self.lfd, kind, 0, False)
+            return
         except OSError:
             _check_linked(self.fd, self.key, self.path)
+        if not _lets_in():
             _ofd(self.lfd, kind, 0)
+            return
+        # the main thread's first hold waits for another process: signals come in meanwhile, and a handler
+        # that raises just after the wait got the lock lets it go again (only C calls from here to the mask)
+        _sigmask(_SIG_SETMASK, _SAVED, None)
+        try:
+            fcntl.fcntl(self.lfd, _F_OFD_SETLKW, _FL[kind])
+            _sigmask(_SIG_BLOCK, _DEFERRED, None)
+        except BaseException:
+            fcntl.fcntl(self.lfd, _F_OFD_SETLK, _FL[fcntl.F_UNLCK])
+            raise
 
-    def unlock(self):
-        # leave the innermost hold of this thread; False when it holds nothing
+    def _unlock(self):
         me = _ident()
-        with self._c:
+        with self._lk:
             if self._wr == me:
                 self._wd -= 1
                 if not self._wd:
@@ -256,10 +367,6 @@ class _Sync:
                     self._c.notify_all()
             return True
 
-    lock_read = enter_read
-    lock_write = enter_write
-    leave = unlock
-
     def bump(self):
         # called with the write side held; wakes waiters while any are counted in (never clears their count)
         m = self._m
@@ -278,7 +385,12 @@ class _Sync:
             self._gone_error()  # close() in another thread closed the companion's mapping
 
     def _count_waiter(self, n):
-        # wait() counts itself in (n = 1) and out (n = -1); waiters of every process add under the byte-3 lock
+        # wait() counts itself in (n = 1) and out (n = -1); waiters of every process add under the byte-3 lock,
+        # taken as a hold (signals deferred in the main thread: a handler cannot leave byte 3 locked)
+        self._take(partial(self._add_waiters, n))
+        _resume()
+
+    def _add_waiters(self, n):
         m = self._m
         _ofd(self.lfd, fcntl.F_WRLCK, 3)
         try:
@@ -322,8 +434,12 @@ class _Sync:
 
     def _forget(self):
         # every hold of this process goes (other processes can lock at once); its waiters raise
-        with self._c:
+        with self._lk:
             self._gone = True
+            main = _MAIN[0]
+            mine = (self._wd if self._wr == main else 0) + self._rd.get(main, 0)
+            if mine and _sigmask is not None:
+                _OWED[0] += mine  # the main thread's holds here: counted out at its next hold or unlock
             if self._wr is not None or self._rd:
                 self._wr = None
                 self._wd = 0
@@ -402,6 +518,10 @@ _SYNCS = weakref.WeakSet()
 def _after_fork():
     # the child's lfd is its parent's open of the companion, locks and all: it gets an open of its own, so
     # it holds nothing of the parent's and its parent's locks go when the parent dies
+    if _HELD[0] and _ident() == _MAIN[0] and _sigmask is not None:
+        _sigmask(_SIG_SETMASK, _SAVED, None)  # forked while holding: the child holds nothing, defers nothing
+    _HELD[0] = _OWED[0] = 0
+    _MAIN[0] = _ident()
     for s in list(_SYNCS):
         s._reset()
         try:

@@ -67,6 +67,24 @@ def main(spec, job, *args):
             except sharedarea.SharedAreaError:
                 break
         print('interrupted', interrupted, 'leaked', leaked, 'ops', ops, flush=True)
+    elif job == 'interrupted-wait':
+        # waits for the write lock another process holds; a SIGINT must end the wait (KeyboardInterrupt),
+        # leave nothing held and no signal blocked, and the next try must get the lock once it is free
+        import signal
+        print('trying', flush=True)
+        try:
+            a.write8(100, 7)
+            print('wrote-before-interrupt', flush=True)
+        except KeyboardInterrupt:
+            print('interrupted', flush=True)
+        try:
+            a.unlock()
+            print('held-something', flush=True)
+        except sharedarea.SharedAreaError:
+            pass
+        print('blocked-signals', sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])), flush=True)
+        a.write8(100, 8)
+        print('wrote', a.read8(100), flush=True)
     elif job == 'count':
         # n inc64 at pos 0, as fast as it goes
         for _ in range(int(args[0])):
