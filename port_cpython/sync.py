@@ -391,12 +391,15 @@ class _Sync:
         _resume()
 
     def _add_waiters(self, n):
+        # byte 3 excludes other processes; threads of this one share its open of the companion, so they are
+        # excluded by self._lk (else two counting in at once could lose one, and its wake-ups with it)
         m = self._m
-        _ofd(self.lfd, fcntl.F_WRLCK, 3)
-        try:
-            pack_into('<I', m, _WAITERS, (unpack_from('<I', m, _WAITERS)[0] + n) & 0xFFFFFFFF)
-        finally:
-            _ofd(self.lfd, fcntl.F_UNLCK, 3)
+        with self._lk:
+            _ofd(self.lfd, fcntl.F_WRLCK, 3)
+            try:
+                pack_into('<I', m, _WAITERS, (unpack_from('<I', m, _WAITERS)[0] + n) & 0xFFFFFFFF)
+            finally:
+                _ofd(self.lfd, fcntl.F_UNLCK, 3)
 
     def wait(self, freq, timeout, since=None):
         if self._gone:

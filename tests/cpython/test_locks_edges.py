@@ -265,6 +265,119 @@ def test_an_idle_wait_with_a_tiny_freq_does_not_spin():
 
 # -- fault 4: waiters counted in and out, so updates from other processes always wake them ------------
 
+@pytest.mark.skipif(port_cpython.FAST, reason='the compiled path counts waiters with atomic adds')
+def test_threads_waiting_at_once_count_in_and_out_exactly():
+    # the pure path's waiter count is a read-modify-write under a lock on byte 3 of the companion, which
+    # threads of one process share (one open of the file): they must also exclude each other, or a count
+    # is lost (a waiter no update wakes) or left behind
+    import struct
+    import threading
+    a = area('pages=1')
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        ts = [threading.Thread(target=lambda: [a.wait(1, 1, -1) for _ in range(20000)]) for _ in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert struct.unpack_from('<I', a._sync._m, 12)[0] == 0  # every wait counted itself in and out
+    a.close()
+
+
+def _pause_at(match, k, paused, resume):
+    # a trace function: the thread stops before the k-th line it runs in frames whose code match() accepts
+    seen = [0]
+
+    def line(frame, event, arg):
+        if event == 'line':
+            if seen[0] == k:
+                paused.set()
+                resume.wait()
+            seen[0] += 1
+        return line
+    return lambda frame, event, arg: line if match(frame.f_code) else None
+
+
+def _interleave(a, k, j):
+    # an update paused before the k-th line of bump(); meanwhile a waiter starts and is paused before the j-th
+    # line it runs in the port's Sync (its methods and its module's functions); the update goes on, then the
+    # waiter; then one more update. A first waiter is asleep when the update begins, and its wait ends (a
+    # timeout) while the update is paused, as in the race that lost wake-ups: a waiter's nap ends between an
+    # updater's look at the waiters and what it does about them, and the waiter waits again at once.
+    # Returns (did the update reach line k, did the waiter reach line j, did the last update wake the waiter)
+    import threading
+    from sharedarea.port_cpython import sync
+    bump = type(a._sync).bump.__code__
+    codes = set(f.__code__ for c in type(a._sync).__mro__ for f in vars(c).values() if hasattr(f, '__code__'))
+    codes.update(f.__code__ for f in vars(sync).values() if hasattr(f, '__code__'))
+    up_paused, up_go, w_paused, w_go = (threading.Event() for _ in range(4))
+    got = []
+
+    def traced(trace, f):
+        sys.settrace(trace)
+        try:
+            f()
+        finally:
+            sys.settrace(None)
+
+    up = threading.Thread(target=traced, args=(_pause_at(lambda c: c is bump, k, up_paused, up_go), a.update))
+    waiter = threading.Thread(target=traced, args=(_pause_at(codes.__contains__, j, w_paused, w_go),
+                                                   lambda: got.append((a.wait(10 ** 6, 2), time.monotonic()))))
+    first = threading.Thread(target=a.wait, args=(10 ** 6, 0.05))
+    first.start()  # a waiter counted in (asleep) when the update begins, whose wait ends while it is paused
+    time.sleep(0.02)
+    up.start()
+    if not up_paused.wait(0.5):  # k is past the last line of bump()
+        up_go.set()
+        up.join()
+        first.join()
+        return False, False, None
+    first.join()
+    waiter.start()
+    reached = w_paused.wait(0.3)  # False: it slept (or returned) before line j
+    up_go.set()
+    up.join(0.1)  # (it may need a lock the paused waiter has for a moment: then it ends once the waiter goes on)
+    w_go.set()
+    up.join()
+    time.sleep(0.02)  # the waiter goes to sleep, if it is to
+    t = time.monotonic()
+    a.update()
+    waiter.join(5)
+    # woken: True, and at once (a wait that timed out after the update returns True too, 2 s late)
+    return True, reached, bool(got) and got[0][0] is True and got[0][1] - t < 1.0
+
+
+@pytest.mark.skipif(port_cpython.FAST, reason='the compiled bump() and wait() are single C calls: Python cannot '
+                                              'pause them part-way (the test above covers that path)')
+def test_a_waiter_arriving_at_any_point_of_an_update_is_woken_by_the_next():
+    # fault 4, made exact: every pair of (line of bump(), line of a newcomer's wait()) is tried (see
+    # _interleave). The old "if flag: flag = 0" cleared the newcomer's mark there, and nothing woke it again.
+    # A lost wake-up makes wait(freq=10**6, timeout=2) return False after 2 s.
+    a = area('pages=1')
+    lost, tried = [], 0
+    try:
+        for k in range(100):
+            j = 0
+            while True:
+                went, reached, woke = _interleave(a, k, j)
+                if not went:
+                    break
+                tried += 1
+                if not woke:
+                    lost.append((k, j))
+                if not reached or j > 200:
+                    break
+                j += 1
+            if not went:
+                break
+    finally:
+        a.close()
+    assert tried > 10 and not lost, 'wake-ups lost at (bump line, wait line) %s of %d' % (lost, tried)
+
+
 def test_waits_under_many_updaters_never_sleep_a_whole_freq(tmp):
     # 3 updater processes, updating as fast as they go for longer than the test looks; this process waits again and again with a long
     # freq: every wait must end on the next update, never by sleeping a whole freq (a lost wake-up)
