@@ -213,7 +213,8 @@ def part_uwsgi_inside(n, rounds):
     try:
         import sharedarea
         import sharedarea.port_cpython as port
-    except ImportError:
+    except ImportError as e:
+        out['sharedarea error'] = 'sharedarea did not import inside uWSGI (%s): no "sa in uWSGI" column' % e
         return out
     out['sharedarea'] = sa_ops(sharedarea.get(sharedarea.add('pages=1')), n, rounds)
     out['fast'] = port.FAST
@@ -342,7 +343,9 @@ def stage_cpython():
     for name in os.listdir(os.path.join(ROOT, 'core')):
         if name.endswith('.py'):
             shutil.copy(os.path.join(ROOT, 'core', name), os.path.join(dest, 'sharedarea'))
-    shutil.copy(os.path.join(ROOT, 'port_cpython', '__init__.py'), os.path.join(dest, 'sharedarea', 'port_cpython'))
+    for name in os.listdir(os.path.join(ROOT, 'port_cpython')):
+        if name.endswith('.py'):
+            shutil.copy(os.path.join(ROOT, 'port_cpython', name), os.path.join(dest, 'sharedarea', 'port_cpython'))
     if port.FAST:
         shutil.copy(port._fast.__file__, os.path.join(dest, 'sharedarea', 'port_cpython'))
     return dest
@@ -515,6 +518,7 @@ def main(argv):
         one, two, note = uwsgi_parts(n, 1)
         runs['uwsgi'].append(one and one['uwsgi'])
         runs['sa_in_uwsgi'].append(one and one.get('sharedarea'))
+        notes.add(one and one.get('sharedarea error'))
         runs['uwsgi2'].append(two)
         notes.add(note)
         runs['mpvalue'].append(run_part('mpvalue', max(n // 4, 1000), 1))
@@ -541,6 +545,9 @@ def main(argv):
         json.dump(res, f, indent=1)
     print(table(res))
     print('wrote %s' % jpath + ('' if note else ' and %s' % ppath))
+    if res['uwsgi'] and not res['sa_in_uwsgi'] and os.environ.get('CI') == 'true':
+        print('error: uWSGI ran but sharedarea did not run inside it (see the notes)', file=sys.stderr)
+        return 1
     return 0
 
 
