@@ -364,8 +364,10 @@ class SharedArea:
         for name in self._fast:
             delattr(self, name)
         self._fast = {}
-        self._sync.close()
-        self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
+        try:
+            self._sync.close()
+        finally:
+            self._mem.close()  # (the sync and memory objects stay, small: an op racing this one finds them closed)
 
     def __reduce__(self):
         """Pickles the area for multiprocessing: the other process gets an area over the same memory."""

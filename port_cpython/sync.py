@@ -453,8 +453,17 @@ class _Sync:
             _futex_wake(self._addr)  # a wait() in another thread wakes and says the area is closed
 
     def close(self):
-        while self.unlock():
-            pass  # what this thread still holds is let go, so nothing stays locked
+        # as a hold of its own: a signal deferred by this thread's holds is delivered once all is closed, so
+        # its handler cannot cut the closing short (and leave the companion open)
+        self._take(_nothing)
+        try:
+            while self.unlock():
+                pass  # what this thread still holds is let go, so nothing stays locked
+            self._close()
+        finally:
+            _resume()
+
+    def _close(self):
         with _TABLE:
             self.refs -= 1
             if self.refs:

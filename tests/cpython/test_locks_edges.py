@@ -242,6 +242,19 @@ def test_the_pure_path_defers_signals_while_the_main_thread_holds_a_lock():
         assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set()
         os.kill(os.getpid(), signal.SIGUSR1)
         assert got == [1, 1]
+        # a signal deferred while holding, whose handler raises, is delivered once close() is done with all
+        d = tempfile.mkdtemp(prefix='sharedarea-lock-')
+        f = make_file(d)
+        fds = sorted(os.listdir('/proc/self/fd'))
+        c = area('file=%s' % f)
+        signal.signal(signal.SIGUSR1, lambda *x: 1 / 0)
+        c.wlock()
+        os.kill(os.getpid(), signal.SIGUSR1)
+        with pytest.raises(ZeroDivisionError):
+            c.close()
+        assert sorted(os.listdir('/proc/self/fd')) == fds  # the area's descriptors went, the companion too
+        assert not os.path.exists(port_cpython.companion(f))
+        shutil.rmtree(d)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         signal.signal(signal.SIGUSR1, old)
