@@ -395,6 +395,10 @@ class _Sync:
         # excluded by self._lk (else two counting in at once could lose one, and its wake-ups with it)
         m = self._m
         with self._lk:
+            if self._gone:  # closed by another thread (which set _gone under _lk before unmapping)
+                if n > 0:
+                    self._gone_error()
+                return  # counting out of a closed area: the count went with it
             _ofd(self.lfd, fcntl.F_WRLCK, 3)
             try:
                 pack_into('<I', m, _WAITERS, (unpack_from('<I', m, _WAITERS)[0] + n) & 0xFFFFFFFF)
