@@ -11,7 +11,7 @@ import threading
 from ..area import SharedArea, SharedAreaError
 from . import safefile
 from .companion import _anon_sync, _file_sync, companion, companion_dir  # noqa: F401 (the last two: for tools)
-from .sync import FAST, _SyncClass, _fast  # noqa: F401 (FAST: which path is in use)
+from .sync import FAST, _SyncClass, _fast, refuse_signals  # noqa: F401 (FAST: which path is in use)
 
 PAGE_SIZE = mmap.PAGESIZE
 _HOT =  ('read write read8 read16 read32 read64 write8 write16 write32 write64 inc8 inc16 inc32 inc64 '
@@ -30,8 +30,11 @@ thread_ident = threading.get_ident
 
 
 def start_thread(fn):
-    # a daemon thread running fn() (the core's helpers: lease renewal, asyncio wake-ups)
-    t = threading.Thread(target=fn, name='sharedarea', daemon=True)
+    # a daemon thread running fn() (the core's helpers: lease renewal, asyncio wake-ups), taking no signals
+    def run():
+        refuse_signals()
+        fn()
+    t = threading.Thread(target=run, name='sharedarea', daemon=True)
     t.start()
     return t
 

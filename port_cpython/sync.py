@@ -60,7 +60,7 @@ except (OSError, AttributeError):
 # on the way out of unlock(), or of the op). Waiting for a lock lets them in (Ctrl-C still ends a wait), and
 # one that raises there leaves nothing taken. Every change of the mask is a direct call: nothing runs between
 # it and what it guards. Limit: a signal the kernel gives to another thread that does not block it is still
-# handled by the main thread at its next bytecode (docs/internals.md).
+# handled by the main thread at its next bytecode (docs/internals.md); the library's own threads take none.
 _SIG_BLOCK, _SIG_SETMASK = signal.SIG_BLOCK, signal.SIG_SETMASK
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -86,6 +86,14 @@ def _resume(n=1):
         if _HELD[0] <= 0:
             _HELD[0] = 0
             _sigmask(_SIG_SETMASK, _SAVED, None)
+
+
+def refuse_signals():
+    # the calling thread (a helper of the library's) takes no signals: the kernel gives them to the program's
+    # threads, and while the main thread defers them they wait for it instead of waking a helper (whose
+    # trip would make the main thread handle them at once, in the middle of what it defers them for)
+    if _sigmask is not None:
+        _sigmask(_SIG_BLOCK, _DEFERRED, None)
 
 
 def _lets_in():

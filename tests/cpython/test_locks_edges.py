@@ -300,6 +300,15 @@ def test_threads_waiting_at_once_count_in_and_out_exactly():
     a.close()
 
 
+def test_the_librarys_own_threads_take_no_signals():
+    # (else a signal given to one of them is handled by the main thread at once, deferred or not)
+    import signal
+    got = []
+    port_cpython.start_thread(lambda: got.append(signal.pthread_sigmask(signal.SIG_BLOCK, []))).join(5)
+    assert {signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGUSR1} <= got[0]
+    assert signal.SIGSEGV not in got[0]  # faults are not deferred
+
+
 def _pause_at(match, k, paused, resume):
     # a trace function: the thread stops before the k-th line it runs in frames whose code match() accepts
     seen = [0]
