@@ -228,7 +228,7 @@ def test_wait_and_changed_wake_across_processes(client):
         t0 = time.monotonic()
         assert b.wait(100, 10) is True  # woken by the parent's write, not by a poll
         assert time.monotonic() - t0 < 5
-        got = asyncio.run(b.changed(timeout=10))
+        got = asyncio.run(b.changed(since=u + 1, timeout=10))  # (since: the parent's 2nd update may come first)
         assert got == u + 2, got
         assert asyncio.run(b.changed(since=u)) == u + 2  # already changed since u: at once
         assert asyncio.run(b.changed(timeout=0.2)) is False
@@ -253,7 +253,7 @@ def test_changed_on_micropython():
     a = area(s)
     dest = stage.stage(os.path.join(os.path.dirname(__file__), '..', '..', 'build', 'mp-redis-changed'))
     code = ('import sharedarea, asyncio\na = sharedarea.get(sharedarea.add(%r))\nu = a.updates\nprint("ready")\n'
-            'print("got", asyncio.run(a.changed(timeout=20)) == u + 1)\n' % s)
+            'print("got", asyncio.run(a.changed(since=u, timeout=20)) == u + 1)\n' % s)
     p = subprocess.Popen([exe, '-c', code], env=dict(os.environ, MICROPYPATH=dest + ':.frozen'),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.stdout.readline().strip() == 'ready'
