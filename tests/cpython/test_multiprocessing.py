@@ -50,3 +50,37 @@ def test_areas_over_this_processes_own_memory_are_not_pickled():
     a.close()
     with pytest.raises(SharedAreaError):
         pickle.dumps(a)
+
+
+def test_processes_at_once_on_one_area_up_to_the_compiled_limit():
+    # the compiled lock has a slot per process (62); the 63rd process gets an error that says so, and the
+    # pure path has no such limit. The parent and 62 forked children each make one op at once.
+    import os
+    import sharedarea.port_cpython as port
+    from sa_proc import fork, join
+    a = sharedarea.get(sharedarea.add('pages=1'))
+    a.inc64(0)  # the parent's slot
+    go_r, go_w = os.pipe()
+    r, w = os.pipe()
+
+    def child():
+        try:
+            a.inc64(0)
+            os.write(w, b'+')
+        except SharedAreaError as e:
+            os.write(w, b'!' if 'more than 62 processes use this area' in str(e) else b'?')
+        os.read(go_r, 1)  # stay alive (keeping the slot) until all have tried
+    pids = [fork(child) for _ in range(62)]
+    got = b''.join(os.read(r, 1) for _ in pids)
+    os.write(go_w, b'x' * len(pids))
+    assert all(join(pid, 30) == 0 for pid in pids)
+    for fd in (r, w, go_r, go_w):
+        os.close(fd)
+    if port.FAST:
+        assert sorted(got) == sorted(b'+' * 61 + b'!'), got
+        assert a.read64(0) == 62
+    else:
+        assert got == b'+' * 62
+        assert a.read64(0) == 63
+    assert join(fork(lambda: a.inc64(0)), 30) == 0  # the slots of the children that ended are free again
+    a.close()
