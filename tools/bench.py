@@ -110,7 +110,7 @@ def part_sharedarea(n, rounds, trials):
                 # the call written out, a.inc64(p), against the pre-bound f(p) of the inc64 row (issue 13: <= 1.15x)
                 out['inc64 written out'] = rates(loop('a.inc64(%d)' % POS, a=a), n, rounds)
                 out['call overhead'] = paired_ratio(loop('a.inc64(%d)' % POS, a=a), loop('f(%d)' % POS, f=a.inc64),
-                                                    n, rounds * 3)
+                                                    n, max(9, rounds * 3))
                 # the uWSGI-style function form, for users porting code as it is
                 out['function inc64'] = rates(loop('f(%d, %d)' % (a.id, POS), f=sharedarea.sharedarea_inc64),
                                               n, rounds)
@@ -381,6 +381,8 @@ def merge(runs):
         # [rate, exact] of a 2-process figure
         rates = [r[0] for r in runs if r[0]]
         return [merge(rates) if rates else None, all(r[1] for r in runs)]
+    if isinstance(first, float):
+        return statistics.median(runs)  # a ratio (the call overhead): its median over the rounds
     return first
 
 
