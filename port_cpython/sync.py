@@ -30,6 +30,8 @@ _F_OFD_SETLKW = getattr(fcntl, 'F_OFD_SETLKW', 38)
 _FLOCK = '@hhqqi4x'  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as OFD locks require)
 _FL = dict((k, struct.pack(_FLOCK, k, 0, 0, 1, 0)) for k in (fcntl.F_RDLCK, fcntl.F_WRLCK, fcntl.F_UNLCK))  # byte 0
 _TURN = 0.1  # seconds: the longest a thread sleeps between looks at its turn (a lost notify costs this)
+_YIELDS = 8
+_FIRST_NAP, _NAP = 0.00005, 0.02  # seconds: naps between tries of a lock another process has, doubling to _NAP
 _SLOT_LOCKS = 4096
 _PROTO = 24  # u32 in the companion: the lock protocol its users speak (4 = pure Python, 3 = the _fast extension)
 _PROTO_NAMES = {0: 'none recorded', 1: 'older pure-Python (lockf)', 2: 'older compiled (_fast, by pid)',
@@ -245,6 +247,7 @@ class _Sync:
         self._wr = None  # thread holding the write side
         self._wd = 0  # its depth (wlock, ops and rlock calls nested inside it)
         self._rd = {}  # thread -> rlock depth
+        self._taking = False  # the process's first reader is taking the read side between processes
 
     # -- holds: the public entries defer signals in the main thread (see _DEFERRED), the _ ones do the work
 
@@ -307,13 +310,23 @@ class _Sync:
             if me in self._rd:
                 raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
                                       '(unlock first)')
-            while (self._wr is not None or self._rd) and not self._gone:
+            while (self._wr is not None or self._rd or self._taking) and not self._gone:
                 self._turn()
             if self._gone:
                 self._gone_error()
-            self._lock(fcntl.F_WRLCK)
-            self._wr = me
+            self._wr = me  # this process's write side is this thread's; the side between processes comes next
             self._wd = 1
+            if self._try(fcntl.F_WRLCK):
+                return
+        try:
+            self._between(fcntl.F_WRLCK)
+        except BaseException:
+            with self._lk:
+                if self._wr == me:  # (not when close() dropped it meanwhile)
+                    self._wr = None
+                    self._wd = 0
+                    self._c.notify_all()
+            raise
 
     def _enter_read(self):
         me = _ident()
@@ -325,33 +338,61 @@ class _Sync:
             if d:
                 self._rd[me] = d + 1
                 return
-            while self._wr is not None and not self._gone:
+            while (self._wr is not None or self._taking) and not self._gone:
                 self._turn()
             if self._gone:
                 self._gone_error()
-            if not self._rd:
-                self._lock(fcntl.F_RDLCK)
+            if self._rd or self._try(fcntl.F_RDLCK):
+                self._rd[me] = 1  # this process has the read side between processes (already, or now)
+                return
+            self._taking = True  # the first reader: the others of this process wait while it takes that side
+        try:
+            self._between(fcntl.F_RDLCK)
+        except BaseException:
+            with self._lk:
+                if self._taking:  # (close() let them go already)
+                    self._taking = False
+                    self._c.notify_all()
+            raise
+        with self._lk:
+            if self._gone:
+                self._gone_error()  # closed just now: closing the descriptor let the lock go
+            self._taking = False
             self._rd[me] = 1
+            self._c.notify_all()
 
-    def _lock(self, kind):
-        # the lock on byte 0; before waiting for it, make sure the companion is still the one others use
+    def _try(self, kind):
+        # under self._lk: the lock between processes on byte 0 if no other process has it; False if one has
         try:
             _ofd(self.lfd, kind, 0, False)
-            return
+            return True
         except OSError:
             _check_linked(self.fd, self.key, self.path)
-        if not _lets_in():
-            _ofd(self.lfd, kind, 0)
-            return
-        # the main thread's first hold waits for another process: signals come in meanwhile, and a handler
-        # that raises just after the wait got the lock lets it go again (only C calls from here to the mask)
-        _sigmask(_SIG_SETMASK, _SAVED, None)
-        try:
-            fcntl.fcntl(self.lfd, _F_OFD_SETLKW, _FL[kind])
-            _sigmask(_SIG_BLOCK, _DEFERRED, None)
-        except BaseException:
-            fcntl.fcntl(self.lfd, _F_OFD_SETLK, _FL[fcntl.F_UNLCK])
-            raise
+            return False
+
+    def _between(self, kind):
+        # the lock between processes, on byte 0 (this thread has this process's side): while another
+        # process has it, tried again after naps that grow to _NAP, not waited for in the kernel, so that
+        # this process's other threads go on meanwhile, a close() ends the wait within a nap, and the main
+        # thread lets signals in while it naps, holding nothing
+        nap, tries = 0, 0
+        while True:
+            with self._lk:  # (close() sets _gone under it before it closes the descriptor)
+                if self._gone:
+                    self._gone_error()
+                if self._try(kind):
+                    return
+            if _lets_in():
+                _sigmask(_SIG_SETMASK, _SAVED, None)
+                try:
+                    time.sleep(nap)
+                finally:
+                    _sigmask(_SIG_BLOCK, _DEFERRED, None)
+            else:
+                time.sleep(nap)
+            tries += 1
+            if tries > _YIELDS:
+                nap = min(max(nap * 2, _FIRST_NAP), _NAP)
 
     def _unlock(self):
         me = _ident()
@@ -455,10 +496,11 @@ class _Sync:
             mine = (self._wd if self._wr == main else 0) + self._rd.get(main, 0)
             if mine and _sigmask is not None:
                 _OWED[0] += mine  # the main thread's holds here: counted out at its next hold or unlock
-            if self._wr is not None or self._rd:
+            if self._wr is not None or self._rd or self._taking:
                 self._wr = None
                 self._wd = 0
                 self._rd = {}
+                self._taking = False
                 _ofd(self.lfd, fcntl.F_UNLCK, 0)
             self._c.notify_all()
         if _NR_FUTEX:

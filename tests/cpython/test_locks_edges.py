@@ -201,6 +201,41 @@ def test_a_sigint_storm_leaves_no_hold(tmp):
     assert finish(other, 10)[0] == 0
 
 
+def test_close_ends_a_threads_wait_for_a_lock_held_by_another_process(tmp):
+    # thread T waits for the write lock another process holds; meanwhile another thread's wait() keeps its
+    # timeout, and close() returns at once and ends T's wait with SharedAreaError (the other process
+    # still holding the lock all along)
+    import threading
+    p = make_file(tmp)
+    holder = spawn('file=%s' % p, 'hold', 'wlock')
+    assert holder.stdout.readline().split()[0] == 'ready'
+    a = area('file=%s' % p)
+    got = []
+
+    def write():
+        try:
+            a.write8(100, 1)
+            got.append('wrote')
+        except sharedarea.SharedAreaError as e:
+            got.append('closed' if 'closed' in str(e) else str(e))
+    t = threading.Thread(target=write)
+    t.start()
+    time.sleep(0.3)
+    assert t.is_alive()  # waiting for the holder
+    w = []
+    waiter = threading.Thread(target=lambda: w.append((a.wait(100, 0.5), time.monotonic())))
+    t0 = time.monotonic()
+    waiter.start()
+    waiter.join(5)
+    assert w and w[0][0] is False and w[0][1] - t0 < 2, 'wait(timeout=0.5) took %s' % (w and w[0][1] - t0)
+    t0 = time.monotonic()
+    a.close()
+    assert time.monotonic() - t0 < 1, 'close() blocked %.1f s' % (time.monotonic() - t0)
+    t.join(2)
+    assert got == ['closed']
+    assert finish(holder)[0] == 0
+
+
 def test_ctrl_c_ends_a_wait_for_a_lock_held_by_another_process(tmp):
     # (the pure path defers signals while the main thread holds a lock, but never while it waits for one)
     import signal
