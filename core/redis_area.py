@@ -427,6 +427,8 @@ class RedisArea(SharedArea):
         try:
             return c.call(how, script, 4, k[0], k[1], k[2], k[3], *args)
         except OSError as e:
+            if self._conn is None:  # close() in another thread shut the connection under this call
+                raise SharedAreaError('sharedarea %d is closed (by another thread, during the call)' % self.id)
             raise SharedAreaError('sharedarea %d: redis %s: %s (timeout=%g s)'
                                   % (self.id, self._where, _why(e), self._timeout))
 

@@ -60,6 +60,10 @@ class Conn:
         self.sock = None
         self.buf = b''
         if s is not None:
+            try:
+                s.shutdown(2)  # SHUT_RDWR: a call waiting for its reply in another thread ends at once
+            except (AttributeError, OSError):
+                pass  # (MicroPython's sockets have no shutdown(): that call ends at its timeout)
             s.close()
 
     def send(self, *args):

@@ -326,3 +326,32 @@ def _late_next(nxt, other):
             other.inc8(0)  # while changed() subscribes
         return await nxt(self, *args)
     return f
+
+
+def test_an_op_cut_short_by_close_says_the_area_is_closed(client):
+    # close() in another thread shuts the connection under a call: the op ends with SharedAreaError saying
+    # the area is closed, not "connection failed" (as fault 8 of issue 13 asks of local areas). The server
+    # is paused (CLIENT PAUSE) so that the call is still waiting for its reply when close() comes
+    import threading
+    import redis
+    srv = shared()
+    a = area(spec(srv.addr))
+    a.inc64(0)
+    r = redis.Redis(host='127.0.0.1', port=srv.port)
+    got = []
+
+    def op():
+        try:
+            got.append(a.inc64(0))
+        except SharedAreaError as e:
+            got.append(str(e))
+    r.execute_command('CLIENT', 'PAUSE', '1000', 'ALL')  # (it ends by itself: UNPAUSE would wait for it too)
+    r.close()
+    t = threading.Thread(target=op)
+    t.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    a.close()
+    t.join(5)
+    assert time.monotonic() - t0 < 0.5  # the close ended the call at once (the server still paused)
+    assert got == ['sharedarea %d is closed (by another thread, during the call)' % a.id], got
