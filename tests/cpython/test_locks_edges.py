@@ -230,7 +230,7 @@ def test_close_ends_a_threads_wait_for_a_lock_held_by_another_process(tmp):
     assert w and w[0][0] is False and w[0][1] - t0 < 2, 'wait(timeout=0.5) took %s' % (w and w[0][1] - t0)
     t0 = time.monotonic()
     a.close()
-    assert time.monotonic() - t0 < 1, 'close() blocked %.1f s' % (time.monotonic() - t0)
+    assert time.monotonic() - t0 < 2, 'close() blocked %.1f s' % (time.monotonic() - t0)
     t.join(2)
     assert got == ['closed']
     assert finish(holder)[0] == 0
@@ -382,7 +382,7 @@ def _interleave(a, k, j):
 
     up = threading.Thread(target=traced, args=(_pause_at(lambda c: c is bump, k, up_paused, up_go), a.update))
     waiter = threading.Thread(target=traced, args=(_pause_at(codes.__contains__, j, w_paused, w_go),
-                                                   lambda: got.append((a.wait(10 ** 6, 2), time.monotonic()))))
+                                                   lambda: got.append((a.wait(10 ** 6, 5), time.monotonic()))))
     first = threading.Thread(target=a.wait, args=(10 ** 6, 0.05))
     first.start()  # a waiter counted in (asleep) when the update begins, whose wait ends while it is paused
     time.sleep(0.02)
@@ -403,8 +403,8 @@ def _interleave(a, k, j):
     t = time.monotonic()
     a.update()
     waiter.join(5)
-    # woken: True, and at once (a wait that timed out after the update returns True too, 2 s late)
-    return True, reached, bool(got) and got[0][0] is True and got[0][1] - t < 1.0
+    # woken: True, and at once (a wait that timed out after the update returns True too, 5 s late)
+    return True, reached, bool(got) and got[0][0] is True and got[0][1] - t < 2.0
 
 
 @pytest.mark.skipif(port_cpython.FAST, reason='the compiled bump() and wait() are single C calls: Python cannot '
@@ -412,7 +412,7 @@ def _interleave(a, k, j):
 def test_a_waiter_arriving_at_any_point_of_an_update_is_woken_by_the_next():
     # fault 4, made exact: every pair of (line of bump(), line of a newcomer's wait()) is tried (see
     # _interleave). The old "if flag: flag = 0" cleared the newcomer's mark there, and nothing woke it again.
-    # A lost wake-up makes wait(freq=10**6, timeout=2) return False after 2 s.
+    # A lost wake-up makes wait(freq=10**6, timeout=5) end 5 s later.
     a = area('pages=1')
     lost, tried = [], 0
     try:
