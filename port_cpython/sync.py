@@ -303,62 +303,72 @@ class _Sync:
 
     def _enter_write(self):
         me = _ident()
-        with self._lk:
-            if self._wr == me:
-                self._wd += 1
-                return
-            if me in self._rd:
-                raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is refused '
-                                      '(unlock first)')
-            while (self._wr is not None or self._rd or self._taking) and not self._gone:
-                self._turn()
-            if self._gone:
-                self._gone_error()
-            self._wr = me  # this process's write side is this thread's; the side between processes comes next
-            self._wd = 1
-            if self._try(fcntl.F_WRLCK):
-                return
+        marked = False
         try:
+            with self._lk:
+                if self._wr == me:
+                    self._wd += 1
+                    return
+                if me in self._rd:
+                    raise SharedAreaError('this thread holds rlock on the area; upgrading it to a write is '
+                                          'refused (unlock first)')
+                while (self._wr is not None or self._rd or self._taking) and not self._gone:
+                    self._turn()
+                if self._gone:
+                    self._gone_error()
+                # this process's write side is this thread's; the side between processes comes next
+                self._wr, self._wd, marked = me, 1, True
+                if self._try(fcntl.F_WRLCK):
+                    return
             self._between(fcntl.F_WRLCK)
         except BaseException:
-            with self._lk:
-                if self._wr == me:  # (not when close() dropped it meanwhile)
-                    self._wr = None
-                    self._wd = 0
-                    self._c.notify_all()
+            self._undo(me, marked, False)
             raise
 
     def _enter_read(self):
         me = _ident()
-        with self._lk:
-            if self._wr == me:
-                self._wd += 1
-                return
-            d = self._rd.get(me)
-            if d:
-                self._rd[me] = d + 1
-                return
-            while (self._wr is not None or self._taking) and not self._gone:
-                self._turn()
-            if self._gone:
-                self._gone_error()
-            if self._rd or self._try(fcntl.F_RDLCK):
-                self._rd[me] = 1  # this process has the read side between processes (already, or now)
-                return
-            self._taking = True  # the first reader: the others of this process wait while it takes that side
+        taking = False
         try:
-            self._between(fcntl.F_RDLCK)
-        except BaseException:
             with self._lk:
-                if self._taking:  # (close() let them go already)
-                    self._taking = False
-                    self._c.notify_all()
+                if self._wr == me:
+                    self._wd += 1
+                    return
+                d = self._rd.get(me)
+                if d:
+                    self._rd[me] = d + 1
+                    return
+                while (self._wr is not None or self._taking) and not self._gone:
+                    self._turn()
+                if self._gone:
+                    self._gone_error()
+                if self._rd or self._try(fcntl.F_RDLCK):
+                    self._rd[me] = 1  # this process has the read side between processes (already, or now)
+                    return
+                # the first reader: the others of this process wait while it takes that side
+                self._taking = taking = True
+            self._between(fcntl.F_RDLCK)
+            with self._lk:
+                if self._gone:
+                    self._gone_error()  # closed just now: closing the descriptor let the lock go
+                self._rd[me] = 1
+                self._taking = taking = False
+                self._c.notify_all()
+        except BaseException:
+            self._undo(me, False, taking)
             raise
+
+    def _undo(self, me, wrote, took):
+        # a take that failed (an error, or a signal handler that raised part-way): this thread's mark goes,
+        # and if by the records this process then holds nothing, nor does it between processes (the take may
+        # have got that lock just before the exception)
         with self._lk:
-            if self._gone:
-                self._gone_error()  # closed just now: closing the descriptor let the lock go
-            self._taking = False
-            self._rd[me] = 1
+            if wrote and self._wr == me:  # (not when close() dropped it meanwhile)
+                self._wr = None
+                self._wd = 0
+            if took:
+                self._taking = False
+            if self._wr is None and not self._rd and not self._taking and not self._gone:
+                _ofd(self.lfd, fcntl.F_UNLCK, 0)
             self._c.notify_all()
 
     def _try(self, kind):
