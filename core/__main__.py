@@ -1,6 +1,6 @@
-# `python -m sharedarea SPEC COMMAND ...`: the command line of core/cli.py (CPython).
+# `python -m sharedarea SPEC COMMAND ...`: the command line of port_cpython/cli.py (CPython only).
 import sys
 
-from sharedarea.cli import main
+from sharedarea.port_cpython.cli import main
 
 sys.exit(main())

@@ -139,21 +139,11 @@ def _ident():
 
 
 def _token():
-    try:
-        from os import urandom
-        r = urandom(12)
-    except ImportError:
-        import random
-        r = bytes(random.getrandbits(8) for _ in range(12))
-    return ''.join('%02x' % b for b in r)
+    return ''.join('%02x' % b for b in _port().random_bytes(12))
 
 
 def _getenv(name):
-    try:
-        from os import getenv
-    except ImportError:
-        return None
-    return getenv(name)
+    return _port().getenv(name)
 
 
 def _seconds(spec, k, v):

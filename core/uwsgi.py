@@ -5,11 +5,6 @@ import sys
 import sharedarea as _sa
 from sharedarea import SharedAreaError  # noqa: F401 (re-exported for callers that catch it)
 
-try:
-    from os import getenv
-except ImportError:
-    getenv = None  # boards have no environment
-
 _me = sys.modules[__name__]
 
 
@@ -50,7 +45,7 @@ def _setup():
         if k.startswith('sharedarea_'):
             g[k] = d[k]
     # UWSGI_SHAREDAREA is the variable uWSGI itself reads for one --sharedarea value
-    spec = getenv('UWSGI_SHAREDAREA') if getenv else None
+    spec = _sa._port.getenv('UWSGI_SHAREDAREA')  # (None on a board: no environment)
     if spec:
         configure([spec])
 

@@ -27,6 +27,8 @@ def new_lock():
 
 
 thread_ident = threading.get_ident
+getenv = os.getenv  # the process environment (the core's settings: SHAREDAREA_REDIS_*, UWSGI_SHAREDAREA)
+random_bytes = os.urandom  # the core's unguessable tokens (Redis lease holders)
 
 
 def start_thread(fn):

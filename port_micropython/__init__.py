@@ -39,6 +39,25 @@ def start_thread(fn):
     return _thread.start_new_thread(fn, ()) if _thread else None
 
 
+def getenv(name):
+    # the process environment where the firmware has one (the unix port); None on a board
+    try:
+        from os import getenv as get
+    except ImportError:
+        return None
+    return get(name)
+
+
+def random_bytes(n):
+    # n bytes for unguessable tokens: os.urandom where the firmware has it (a hardware RNG on most boards)
+    try:
+        from os import urandom
+    except ImportError:
+        import random
+        return bytes(random.getrandbits(8) for _ in range(n))
+    return urandom(n)
+
+
 class Memory:
     # buf: what the core indexes and slices; obj: the user's buffer (area.object()), else None. A user's
     # bytearray is buf itself (a view of it would point at freed memory once the user grows it), and the

@@ -7,7 +7,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARTS = (('core', 'sharedarea'), ('port_micropython', 'sharedarea/port_micropython'))
-CPYTHON_ONLY = ('cli.py', '__main__.py')  # the command line (argparse, /proc): never on a board
+CPYTHON_ONLY = ('__main__.py',)  # python -m sharedarea (the command line, in port_cpython): never on a board
 
 
 def files():

@@ -7,7 +7,7 @@ import sys
 import time
 
 import sharedarea
-from sharedarea.cli import hexdump
+from sharedarea.port_cpython.cli import hexdump
 
 
 def cli(*args, input=None, timeout=20):
