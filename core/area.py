@@ -329,6 +329,10 @@ class SharedArea:
             raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
         if since is not None and type(since) is not int:
             _type_error('since', since)
+        return self._wait_for(freq, timeout, since)
+
+    def _wait_for(self, freq, timeout, since):
+        # the wait itself, once the arguments are checked: the port's (an area kept elsewhere has its own)
         return self._sync.wait(freq, timeout, since)
 
     async def changed(self, since=None, timeout=None):

@@ -588,16 +588,8 @@ class RedisArea(SharedArea):
 
     # -- waiting: pub/sub on NAME:updates, subscribed before the counter is read
 
-    def wait(self, freq=100, timeout=0, since=None):
-        """Blocks until the area is updated (or, with since, until updates != since); False at timeout (s, 0: none)."""
-        self._check(0, 0)
-        for what, v in (('freq', freq), ('timeout', timeout)):
-            if type(v) is not int and type(v) is not float:
-                raise TypeError('%s must be a number, not %s' % (what, type(v).__name__))
-        if not freq > 0 or not timeout >= 0:  # written so that NaN is refused too
-            raise SharedAreaError('sharedarea %d: freq must be > 0 and timeout >= 0' % self.id)
-        if since is not None and type(since) is not int:
-            raise TypeError('since must be an int, not %s' % type(since).__name__)
+    def _wait_for(self, freq, timeout, since):
+        # wait() after the core's checks of its arguments
         sub = Conn(self._addr, self._timeout, self._password, self._db)
         try:
             return self._wait(sub, freq / 1000, timeout, since)
