@@ -69,7 +69,20 @@ def _poll(sync, freq, timeout, since):
     return True
 
 
-class IrqSync:
+class _Counter:
+    # what both syncs keep alike: the update counter in state[0], and bump(), inside an op (allocates
+    # nothing), waking whoever waits when state[1] says someone does
+    def bump(self):
+        st = self.state
+        st[0] = (st[0] + 1) & _MASK
+        if st[1] & _WAKE:
+            self.wake()
+
+    def count(self):
+        return self.state[0]
+
+
+class IrqSync(_Counter):
     # One thread: an op is a critical section with interrupts off, so an interrupt handler's op never
     # lands inside another. rlock/wlock only count (user code under wlock runs with interrupts on); an
     # rlock taken under wlock counts as part of it, so unlock() drops wlock's depth first.
@@ -131,19 +144,10 @@ class IrqSync:
             return False
         return True
 
-    def bump(self):
-        st = self.state
-        st[0] = (st[0] + 1) & _MASK
-        if st[1] & _WAKE:
-            self.wake()
-
     def wake(self):
         # sets every watched flag (bump() calls this when there are some)
         for f in self._flags:
             f.set()
-
-    def count(self):
-        return self.state[0]
 
     def wait(self, freq, timeout, since):
         if since is None:
@@ -167,7 +171,7 @@ class IrqSync:
         self._flags = []
 
 
-class ThreadSync:
+class ThreadSync(_Counter):
     # The mutex is held for one op or one change of the lock state, never while user code runs: wlock
     # and rlock are state (the holder and its depth, a table of readers) that every op checks under the
     # mutex. A thread that has to wait for them parks on a lock of its own, which unlock() or close()
@@ -284,13 +288,6 @@ class ThreadSync:
         finally:
             self.mutex.release()
 
-    def bump(self):
-        # inside an op (the mutex held); allocates nothing
-        st = self.state
-        st[0] = (st[0] + 1) & _MASK
-        if st[1] & _WAKE:
-            self.wake()
-
     def wake(self):
         # under the mutex: releases the sleepers of wait() and sets every watched flag
         for lk in self._sleepers:
@@ -301,9 +298,6 @@ class ThreadSync:
             f.set()
         if not self._flags:
             self.state[1] &= ~_WAKE
-
-    def count(self):
-        return self.state[0]
 
     def wait(self, freq, timeout, since):
         st = self.state
