@@ -98,9 +98,16 @@ def refuse_signals():
         _sigmask(_SIG_BLOCK, _DEFERRED, None)
 
 
-def _lets_in():
-    # the main thread is taking its first hold: its wait for the lock may let signals in
-    return _HELD[0] == 1 and _ident() == _MAIN[0] and _sigmask is not None
+def _sleep(sleep, secs):
+    # sleep(secs) while waiting for a lock, holding none of it: the main thread taking its first hold lets
+    # deferred signals in meanwhile (Ctrl-C ends the wait), and defers them again after
+    if _HELD[0] != 1 or _ident() != _MAIN[0] or _sigmask is None:
+        return sleep(secs)
+    _sigmask(_SIG_SETMASK, _SAVED, None)
+    try:
+        return sleep(secs)
+    finally:
+        _sigmask(_SIG_BLOCK, _DEFERRED, None)
 
 
 _LONGEST_NAP = 86400.0  # seconds: a longer freq (even inf) naps this long, so the sleep's time fits a timespec
@@ -292,14 +299,7 @@ class _Sync:
     def _turn(self):
         # under self._lk: sleep until another thread of this process lets go (bounded, so a notify lost to
         # a signal in another thread costs a moment, not for ever)
-        if not _lets_in():
-            self._c.wait(_TURN)
-            return
-        _sigmask(_SIG_SETMASK, _SAVED, None)
-        try:
-            self._c.wait(_TURN)
-        finally:
-            _sigmask(_SIG_BLOCK, _DEFERRED, None)
+        _sleep(self._c.wait, _TURN)
 
     def _enter_write(self):
         me = _ident()
@@ -392,14 +392,7 @@ class _Sync:
                     self._gone_error()
                 if self._try(kind):
                     return
-            if _lets_in():
-                _sigmask(_SIG_SETMASK, _SAVED, None)
-                try:
-                    time.sleep(nap)
-                finally:
-                    _sigmask(_SIG_BLOCK, _DEFERRED, None)
-            else:
-                time.sleep(nap)
+            _sleep(time.sleep, nap)
             tries += 1
             if tries > _YIELDS:
                 nap = min(max(nap * 2, _FIRST_NAP), _NAP)
